@@ -1,0 +1,160 @@
+"""Names, references, hosts and their NICs."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Iterator, Sequence
+
+from netgen.checks.framework import Finding, cluster_rule, inventory_rule
+from netgen.diagnostics import Origin, Severity
+from netgen.model import Cluster, MacAddress, is_mac_altname
+
+
+def _duplicates(named: Iterable[tuple[str, Origin]], kind: str, scope: str) -> Iterator[Finding]:
+    seen: dict[str, Origin] = {}
+    for name, origin in named:
+        if name in seen:
+            yield Finding(
+                origin,
+                f"{kind} name {name!r} is used twice{scope}",
+                "names become file names and references; give each its own name",
+            )
+        else:
+            seen[name] = origin
+
+
+@inventory_rule("NG101", Severity.ERROR, "duplicate name")
+def unique_names(clusters: Sequence[Cluster]) -> Iterator[Finding]:
+    """
+    Two clusters, two networks of one cluster, or two hosts of one cluster share a name.
+    Names become folder and file names (`OUT/<cluster>/talos/nodes/<host>.yaml`) and are
+    used as references, so each must be unique in its scope.
+    """
+    yield from _duplicates(((c.name, c.origin / "name") for c in clusters), "cluster", "")
+    for cluster in clusters:
+        scope = f" in cluster {cluster.name}"
+        yield from _duplicates(((n.name, n.origin / "name") for n in cluster.networks), "network", scope)
+        yield from _duplicates(((h.name, h.origin / "name") for h in cluster.hosts), "host", scope)
+
+
+def _unknown_network(cluster: Cluster, name: str, origin: Origin) -> Finding:
+    known = [n.name for n in cluster.networks]
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    hint = f"did you mean {close[0]!r}?" if close else "networks of this cluster: " + ", ".join(known)
+    return Finding(origin, f"network {name!r} is not a network of cluster {cluster.name}", hint)
+
+
+@cluster_rule("NG102", Severity.ERROR, "unknown network")
+def known_networks(cluster: Cluster) -> Iterator[Finding]:
+    """
+    A NIC's `network` or the cluster's `kubernetes.nodeNetwork` names a network that the
+    cluster does not define under `networks`.
+    """
+    names = {n.name for n in cluster.networks}
+    if cluster.node_network_name is not None and cluster.node_network_name not in names:
+        yield _unknown_network(cluster, cluster.node_network_name, cluster.origin / "kubernetes" / "nodeNetwork")
+    for host in cluster.hosts:
+        for nic in host.nics:
+            if nic.network is not None and nic.network not in names:
+                yield _unknown_network(cluster, nic.network, nic.origin / "network")
+
+
+@cluster_rule("NG103", Severity.ERROR, "MAC is not a unicast address")
+def unicast_macs(cluster: Cluster) -> Iterator[Finding]:
+    """
+    A NIC's MAC is all zeros, or has the multicast bit (the lowest bit of the first octet)
+    set, as the broadcast address ff:ff:ff:ff:ff:ff does. No real NIC has such a permanent
+    address, so the selector would never match. Copy the MAC from `ip link` or facts.
+    """
+    for host in cluster.hosts:
+        for nic in host.nics:
+            if nic.mac.is_zero:
+                yield Finding(nic.origin / "mac", f"MAC {nic.mac} is all zeros", "copy the NIC's real permanent MAC")
+            elif nic.mac.is_multicast:
+                yield Finding(
+                    nic.origin / "mac",
+                    f"MAC {nic.mac} is a multicast address (lowest bit of the first octet set)",
+                    "copy the NIC's real permanent MAC; the first octet of a NIC's MAC is even",
+                )
+
+
+@inventory_rule("NG104", Severity.ERROR, "MAC used twice")
+def unique_macs(clusters: Sequence[Cluster]) -> Iterator[Finding]:
+    """
+    Two NICs in the inventory have the same MAC. NICs are selected by MAC, so the MAC must
+    be unique across the whole inventory; a repeated MAC is usually a copy-pasted host.
+    """
+    owners: dict[MacAddress, str] = {}
+    for cluster in clusters:
+        for host in cluster.hosts:
+            for nic in host.nics:
+                owner = host.name if len(clusters) == 1 else f"{cluster.name}/{host.name}"
+                first = owners.get(nic.mac)
+                if first is None:
+                    owners[nic.mac] = owner
+                    continue
+                users = f"twice by host {owner}" if first == owner else f"by hosts {first} and {owner}"
+                yield Finding(
+                    nic.origin / "mac",
+                    f"MAC {nic.mac} is used {users}",
+                    "every NIC needs its own MAC; check for a copy-pasted host entry",
+                )
+
+
+@cluster_rule("NG105", Severity.ERROR, "two NICs on one network")
+def one_nic_per_network(cluster: Cluster) -> Iterator[Finding]:
+    """
+    A host has two NICs on the same network. netgen configures one link per network (bonds
+    are not modelled yet); leave the second NIC without `network`, or put it on its own
+    network.
+    """
+    for host in cluster.hosts:
+        seen: set[str] = set()
+        for nic in host.nics:
+            if nic.network is None:
+                continue
+            if nic.network in seen:
+                yield Finding(
+                    nic.origin / "network",
+                    f"host {host.name} has a second NIC on network {nic.network}",
+                    "remove `network` from one of them, or put it on another network",
+                )
+            seen.add(nic.network)
+
+
+@cluster_rule("NG106", Severity.WARNING, "MAC-based altname used as link name")
+def no_mac_altnames(cluster: Cluster) -> Iterator[Finding]:
+    """
+    A NIC's `name` is an `enx<mac>` name. Since Talos 1.9 these are udev *altnames*, and
+    Talos before 1.10 never assigns a VIP on an altname (talos#10402). netgen does not use
+    the name: it selects the NIC by its MAC instead. Give the kernel name (`ens7`), or
+    drop `name`.
+    """
+    for host in cluster.hosts:
+        for nic in host.nics:
+            if nic.name is not None and is_mac_altname(nic.name) and nic.name_origin is not None:
+                yield Finding(
+                    nic.name_origin,
+                    f"{nic.name} is a MAC-derived altname; the NIC is selected by its MAC instead",
+                    "write the kernel name (e.g. ens7) or leave `name` out",
+                )
+
+
+@cluster_rule("NG107", Severity.ERROR, "two NICs with one link name")
+def unique_link_names(cluster: Cluster) -> Iterator[Finding]:
+    """
+    Two NICs of one host have the same kernel link name (from the inventory or from facts).
+    A link name identifies one link on a host, so one of the names is wrong.
+    """
+    for host in cluster.hosts:
+        seen: set[str] = set()
+        for nic in host.nics:
+            if nic.name is None or nic.name_origin is None:
+                continue
+            if nic.name in seen:
+                yield Finding(
+                    nic.name_origin,
+                    f"host {host.name} has two NICs named {nic.name}",
+                    "check the names against `ip link` on the host, or drop `name` and let the MAC select the NIC",
+                )
+            seen.add(nic.name)

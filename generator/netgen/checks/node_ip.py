@@ -1,0 +1,91 @@
+"""Node-IP selection for kubelet and etcd (SPEC F2)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from netgen.checks.framework import Finding, cluster_rule
+from netgen.diagnostics import Severity
+from netgen.model import Cluster, Family
+from netgen.nodeip import node_ip_selection
+
+
+@cluster_rule("NG305", Severity.ERROR, "node network not determined")
+def node_network_known(cluster: Cluster) -> Iterator[Finding]:
+    """
+    The cluster has several networks and no VIP, so netgen cannot tell which network's
+    addresses kubelet and etcd must use. Name it with `kubernetes.nodeNetwork`.
+    """
+    if cluster.node_network_name is None and not cluster.control_plane.vips and len(cluster.networks) > 1:
+        yield Finding(
+            cluster.origin / "kubernetes",
+            f"cluster {cluster.name} has {len(cluster.networks)} networks and no VIP; the node network is unknown",
+            "set `kubernetes.nodeNetwork` to the network kubelet and etcd should use",
+        )
+
+
+@cluster_rule("NG306", Severity.ERROR, "host not on the node network")
+def hosts_on_node_network(cluster: Cluster) -> Iterator[Finding]:
+    """
+    A host has no NIC on the node network, so kubelet (and etcd on control planes) would
+    have no address to use there.
+    """
+    network = cluster.node_network
+    if network is None:
+        return
+    for host in cluster.hosts:
+        if host.nic_on(network.name) is None:
+            yield Finding(
+                host.origin / "nics",
+                f"host {host.name} has no NIC on the node network {network.name}",
+                f"add a NIC with `network: {network.name}`, or choose another `kubernetes.nodeNetwork`",
+            )
+
+
+@cluster_rule("NG307", Severity.ERROR, "node network lacks a family")
+def node_network_families(cluster: Cluster) -> Iterator[Finding]:
+    """
+    The node network has no prefix for one of the cluster's families. Each node needs an
+    address of every cluster family on the node network (dual-stack nodes need both).
+    """
+    network = cluster.node_network
+    if network is None:
+        return
+    for family in cluster.families:
+        if network.cidr(family) is None:
+            yield Finding(
+                network.origin / "cidrs",
+                f"node network {network.name} has no {family} prefix, but cluster {cluster.name} is {family}",
+                f"add a {family} prefix to network {network.name}",
+            )
+
+
+@cluster_rule("NG308", Severity.ERROR, "node address not selectable")
+def node_address_selected(cluster: Cluster) -> Iterator[Finding]:
+    """
+    `nodeIPExclude` (of the node network or the host) removes the host's own static node
+    address, or the whole node network prefix of a DHCP/SLAAC host, from the node-IP
+    selection. kubelet would then find no node IP and etcd would never start.
+    """
+    for host in cluster.hosts:
+        selection = node_ip_selection(cluster, host)
+        if selection is None:
+            continue
+        network = cluster.node_network
+        nic = host.nic_on(network.name) if network is not None else None
+        if nic is None:
+            continue
+        for index, address in enumerate(nic.addresses):
+            if not selection.selects(address.ip):
+                yield Finding(
+                    nic.origin / "addresses" / index,
+                    f"nodeIPExclude removes {address.ip}, the node address of host {host.name}",
+                    "narrow the excluded prefix so that it leaves the host's address",
+                )
+        for prefix in selection.dead_positives():
+            if nic.static_address(Family.of(prefix)) is None:
+                yield Finding(
+                    host.origin,
+                    f"nodeIPExclude removes all of {prefix}, the node network of host {host.name}",
+                    "exclude only the prefix that must not be used (e.g. the SLAAC /64), not the node network",
+                )

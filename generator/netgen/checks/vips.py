@@ -1,0 +1,94 @@
+"""Control-plane VIPs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from netgen.checks.framework import Finding, cluster_rule
+from netgen.diagnostics import Severity
+from netgen.model import Cluster
+from netgen.planners.talos import MULTIDOC_SINCE
+
+
+@cluster_rule("NG301", Severity.ERROR, "VIP outside the networks")
+def vips_in_one_network(cluster: Cluster) -> Iterator[Finding]:
+    """
+    A VIP lies in none of the cluster's networks, or the VIPs lie in different networks. A
+    layer-2 VIP is announced on the control planes' NIC in its network, so all VIPs must be
+    inside one network (one per family).
+    """
+    first_network = cluster.vip_network
+    for index, vip in enumerate(cluster.control_plane.vips):
+        origin = cluster.control_plane.origin / "vips" / index
+        network = next((n for n in cluster.networks if n.contains(vip)), None)
+        if network is None:
+            yield Finding(
+                origin,
+                f"VIP {vip} is in none of the networks of cluster {cluster.name}",
+                "use a free address of the control planes' network",
+            )
+        elif first_network is not None and network is not first_network:
+            yield Finding(
+                origin,
+                f"VIP {vip} is in network {network.name}, the first VIP in {first_network.name}",
+                "put every VIP in the same network",
+            )
+
+
+@cluster_rule("NG302", Severity.ERROR, "VIP is taken")
+def vips_free(cluster: Cluster) -> Iterator[Finding]:
+    """
+    A VIP equals a host's static address, a gateway, or the subnet or broadcast address of
+    its network. The VIP floats between control planes, so it must be an address that no
+    host or router owns.
+    """
+    owners = {a.ip: f"an address of host {h.name}" for h in cluster.hosts for nic in h.nics for a in nic.addresses}
+    owners |= {g: f"the gateway of network {n.name}" for n in cluster.networks for g in n.gateways}
+    owners |= {
+        special: f"a reserved address of {cidr}"
+        for n in cluster.networks
+        for cidr in n.cidrs
+        if cidr.version == 4 and cidr.prefixlen < 31
+        for special in (cidr.network_address, cidr.broadcast_address)
+    }
+    for index, vip in enumerate(cluster.control_plane.vips):
+        if vip in owners:
+            yield Finding(
+                cluster.control_plane.origin / "vips" / index,
+                f"VIP {vip} is {owners[vip]}",
+                "pick an address that no host, router or subnet uses",
+            )
+
+
+@cluster_rule("NG303", Severity.ERROR, "control plane not on the VIP network")
+def controlplanes_reach_vip(cluster: Cluster) -> Iterator[Finding]:
+    """
+    A control-plane host has no NIC on the VIPs' network, so it could never hold the VIP.
+    Every control plane needs a NIC on that network.
+    """
+    network = cluster.vip_network
+    if network is None:
+        return
+    for host in cluster.hosts:
+        if host.is_controlplane and host.nic_on(network.name) is None:
+            yield Finding(
+                host.origin / "nics",
+                f"control plane {host.name} has no NIC on network {network.name}, which holds the VIPs",
+                f"add a NIC with `network: {network.name}` to {host.name}",
+            )
+
+
+@cluster_rule("NG304", Severity.ERROR, "several VIPs need Talos 1.12")
+def legacy_single_vip(cluster: Cluster) -> Iterator[Finding]:
+    """
+    Talos before 1.12 takes one VIP per interface (`machine.network.interfaces[].vip`), so a
+    second VIP (a dual-stack pair, say) cannot be configured there. Target Talos 1.12 or
+    later, whose `Layer2VIPConfig` documents take several VIPs on one link, or keep one VIP.
+    """
+    vips = cluster.control_plane.vips
+    if len(vips) > 1 and cluster.talos_version < MULTIDOC_SINCE:
+        yield Finding(
+            cluster.control_plane.origin / "vips" / 1,
+            f"Talos {cluster.talos_version} takes one VIP per interface; this is a second VIP",
+            f'set `talos.version` to "{MULTIDOC_SINCE}" or later, or keep one VIP',
+        )

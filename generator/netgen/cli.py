@@ -1,0 +1,173 @@
+"""The `netgen` command: a thin shell over the library API, mapping outcomes to exit codes.
+
+Exit codes are a contract (Makefiles depend on them): 0 success, 1 errors in the input
+(or warnings under --strict; nothing written), 2 usage error, 3 `--check` found drift,
+70 internal error.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+
+import netgen
+from netgen.diagnostics import Diagnostic, has_errors
+from netgen.errors import DiagnosticsError, NetgenError, OutputError, UsageError
+from netgen.explain import explain as explain_code
+from netgen.explain import listing
+from netgen.reporters import REPORTERS
+from netgen.resources import schema as load_schema
+
+EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_DRIFT, EXIT_INTERNAL = 0, 1, 2, 3, 70
+
+
+class Format(enum.StrEnum):
+    TEXT = "text"
+    JSON = "json"
+    GITHUB = "github"
+
+
+app = typer.Typer(
+    name="netgen",
+    help="Render network config for Talos, Multus, MetalLB and vcluster from one inventory, all checked first.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+InventoryArg = Annotated[Path, typer.Argument(help="The inventory YAML file.", show_default=False)]
+FactsOpt = Annotated[
+    list[Path] | None,
+    typer.Option("--facts", help="Facts file or directory (talosctl get links -o yaml, ip -j link, Ansible setup)."),
+]
+StrictOpt = Annotated[bool, typer.Option("--strict", help="Treat warnings as errors.")]
+FormatOpt = Annotated[Format, typer.Option("--format", help="Diagnostics format; json goes to stdout.")]
+DebugOpt = Annotated[bool, typer.Option("--debug", help="Show a traceback on internal errors.")]
+
+
+def _report(diagnostics: Sequence[Diagnostic], output_format: Format) -> None:
+    text = REPORTERS[output_format](diagnostics)
+    if output_format is Format.JSON:
+        sys.stdout.write(text)
+    elif text:
+        sys.stderr.write(text)
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    typer.echo(f"netgen: error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _strict_failure(diagnostics: Sequence[Diagnostic], strict: bool) -> bool:
+    return has_errors(list(diagnostics)) or (strict and bool(diagnostics))
+
+
+@app.command()
+def render(
+    inventory: InventoryArg,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output directory.", show_default=False)],
+    facts: FactsOpt = None,
+    cluster: Annotated[
+        list[str] | None, typer.Option("--cluster", help="Render (and compare) only this cluster; repeatable.")
+    ] = None,
+    check: Annotated[
+        bool, typer.Option("--check", help="Write nothing; print a diff and exit 3 if OUT differs.")
+    ] = False,
+    strict: StrictOpt = False,
+    output_format: FormatOpt = Format.TEXT,
+    templates: Annotated[
+        Path | None, typer.Option("--templates", help="Directory of template overrides.", show_default=False)
+    ] = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Render every artifact of INVENTORY into OUT (atomically; unchanged files are left alone)."""
+    try:
+        loaded = netgen.load(inventory, facts=facts or [])
+        rendering = netgen.render(loaded, clusters=cluster or None, templates=templates)
+    except DiagnosticsError as error:
+        _report(error.diagnostics, output_format)
+        raise typer.Exit(EXIT_INPUT) from None
+    _report(rendering.warnings, output_format)
+    if _strict_failure(rendering.warnings, strict):
+        _fail("warnings are errors under --strict; nothing was written", EXIT_INPUT)
+    result = netgen.write(rendering, out, check=check)
+    if check:
+        (sys.stderr if output_format is Format.JSON else sys.stdout).write(result.diff)
+        raise typer.Exit(EXIT_DRIFT if result.changed else EXIT_OK)
+    if output_format is Format.TEXT:
+        typer.echo(
+            f"netgen: {out}: {len(result.created)} created, {len(result.updated)} updated, "
+            f"{len(result.removed)} removed, {len(result.unchanged)} unchanged",
+            err=True,
+        )
+
+
+@app.command()
+def validate(
+    inventory: InventoryArg,
+    facts: FactsOpt = None,
+    strict: StrictOpt = False,
+    output_format: FormatOpt = Format.TEXT,
+    debug: DebugOpt = False,
+) -> None:
+    """Check INVENTORY and report every problem; write nothing."""
+    try:
+        diagnostics = netgen.validate(netgen.load(inventory, facts=facts or []))
+    except DiagnosticsError as error:
+        diagnostics = error.diagnostics
+    _report(diagnostics, output_format)
+    if _strict_failure(diagnostics, strict):
+        raise typer.Exit(EXIT_INPUT)
+
+
+@app.command()
+def schema() -> None:
+    """Print the inventory JSON Schema (for `# yaml-language-server: $schema=` lines)."""
+    typer.echo(json.dumps(load_schema("inventory"), indent=2))
+
+
+@app.command()
+def explain(
+    code: Annotated[str | None, typer.Argument(help="A diagnostic code such as NG104.", show_default=False)] = None,
+) -> None:
+    """Explain what a diagnostic code means and how to fix it (without CODE: list all codes)."""
+    if code is None:
+        typer.echo(listing(), nl=False)
+        return
+    text = explain_code(code)
+    if text is None:
+        _fail(f"unknown diagnostic code {code!r}; `netgen explain` lists them", EXIT_USAGE)
+    typer.echo(text, nl=False)
+
+
+def main() -> None:
+    """Entry point: run the app and turn every failure into its exit code, never a traceback."""
+    try:
+        app()
+    except UsageError as error:
+        _print_error(str(error))
+        sys.exit(EXIT_USAGE)
+    except (OutputError, NetgenError) as error:
+        _print_error(str(error))
+        sys.exit(EXIT_INPUT)
+    except (KeyboardInterrupt, BrokenPipeError):
+        sys.exit(130)
+    except Exception as error:
+        if "--debug" in sys.argv[1:]:
+            traceback.print_exc()
+        _print_error(
+            f"internal error ({type(error).__name__}: {error}); this is a bug in netgen {netgen.__version__}: "
+            "please report it with the inventory that caused it (rerun with --debug for the traceback)"
+        )
+        sys.exit(EXIT_INTERNAL)
+
+
+def _print_error(message: str) -> None:
+    sys.stderr.write(f"netgen: error: {message}\n")

@@ -1,0 +1,216 @@
+"""The typed, immutable inventory model.
+
+Built from a document that already passed the inventory schema (see
+:mod:`netgen.build`), so shapes are known here; values (addresses, prefixes, MACs)
+are parsed objects. Every object keeps the :class:`Origin` it came from, so checks can
+point at the user's line and column.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass
+from ipaddress import IPv4Address, IPv4Interface, IPv4Network, IPv6Address, IPv6Interface, IPv6Network
+
+from netgen.diagnostics import Diagnostic, Origin
+
+IPAddress = IPv4Address | IPv6Address
+IPInterface = IPv4Interface | IPv6Interface
+IPNetwork = IPv4Network | IPv6Network
+
+
+class Family(enum.StrEnum):
+    IPV4 = "ipv4"
+    IPV6 = "ipv6"
+
+    @property
+    def version(self) -> int:
+        return 4 if self is Family.IPV4 else 6
+
+    @classmethod
+    def of(cls, value: IPAddress | IPInterface | IPNetwork) -> Family:
+        return cls.IPV4 if value.version == 4 else cls.IPV6
+
+
+class Role(enum.StrEnum):
+    CONTROLPLANE = "controlplane"
+    WORKER = "worker"
+
+
+_MAC_ALTNAME = re.compile(r"^enx[0-9a-f]{12}$")
+_MAC_TEXT = re.compile(r"^[0-9a-fA-F]{2}([:-])[0-9a-fA-F]{2}(\1[0-9a-fA-F]{2}){4}$")
+
+
+def is_mac_altname(name: str) -> bool:
+    """``enx<mac>``: a udev altname since Talos 1.9, never a name to configure a link by."""
+    return bool(_MAC_ALTNAME.match(name))
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class MacAddress:
+    """A 48-bit MAC address; its text form is lower-case and colon-separated."""
+
+    value: int
+
+    @classmethod
+    def parse(cls, text: str) -> MacAddress:
+        if not _MAC_TEXT.match(text):
+            raise ValueError(f"{text!r} is not a MAC address (six hex pairs separated by ':' or '-')")
+        return cls(int(re.sub(r"[:-]", "", text), 16))
+
+    @property
+    def is_multicast(self) -> bool:
+        return bool((self.value >> 40) & 0x01)
+
+    @property
+    def is_zero(self) -> bool:
+        return self.value == 0
+
+    @property
+    def compact(self) -> str:
+        return f"{self.value:012x}"
+
+    def __str__(self) -> str:
+        hex_digits = self.compact
+        return ":".join(hex_digits[i : i + 2] for i in range(0, 12, 2))
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class TalosVersion:
+    major: int
+    minor: int
+
+    @classmethod
+    def parse(cls, text: str) -> TalosVersion:
+        major, minor = text.split(".")
+        return cls(int(major), int(minor))
+
+    def __str__(self) -> str:
+        return f"{self.major}.{self.minor}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Nic:
+    mac: MacAddress
+    network: str | None
+    addresses: tuple[IPInterface, ...]
+    model: str | None
+    name: str | None
+    origin: Origin
+    #: where ``name`` came from: the inventory's ``name`` key or a facts file
+    name_origin: Origin | None = None
+
+    @property
+    def link_name(self) -> str | None:
+        """The kernel name to configure this NIC by, if one is known and usable."""
+        return None if self.name is None or is_mac_altname(self.name) else self.name
+
+    def static_address(self, family: Family) -> IPInterface | None:
+        return next((a for a in self.addresses if a.version == family.version), None)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Host:
+    name: str
+    role: Role
+    nics: tuple[Nic, ...]
+    node_ip_exclude: tuple[IPNetwork, ...]
+    origin: Origin
+
+    @property
+    def is_controlplane(self) -> bool:
+        return self.role is Role.CONTROLPLANE
+
+    def nic_on(self, network: str) -> Nic | None:
+        return next((nic for nic in self.nics if nic.network == network), None)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Network:
+    name: str
+    cidrs: tuple[IPNetwork, ...]
+    gateways: tuple[IPAddress, ...]
+    mtu: int | None
+    node_ip_exclude: tuple[IPNetwork, ...]
+    origin: Origin
+
+    @property
+    def families(self) -> tuple[Family, ...]:
+        return tuple(dict.fromkeys(Family.of(cidr) for cidr in self.cidrs))
+
+    def cidr(self, family: Family) -> IPNetwork | None:
+        return next((c for c in self.cidrs if c.version == family.version), None)
+
+    def gateway(self, family: Family) -> IPAddress | None:
+        return next((g for g in self.gateways if g.version == family.version), None)
+
+    def cidr_of(self, address: IPAddress) -> IPNetwork | None:
+        return next((c for c in self.cidrs if c.version == address.version and address in c), None)
+
+    def contains(self, address: IPAddress) -> bool:
+        return self.cidr_of(address) is not None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ControlPlane:
+    vips: tuple[IPAddress, ...]
+    endpoint: str | None
+    origin: Origin
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Cluster:
+    name: str
+    talos_version: TalosVersion
+    families: tuple[Family, ...]
+    pod_cidrs: tuple[IPNetwork, ...]
+    service_cidrs: tuple[IPNetwork, ...]
+    node_network_name: str | None
+    networks: tuple[Network, ...]
+    control_plane: ControlPlane
+    hosts: tuple[Host, ...]
+    origin: Origin
+
+    def network(self, name: str | None) -> Network | None:
+        return next((n for n in self.networks if n.name == name), None)
+
+    @property
+    def vip_network(self) -> Network | None:
+        """The network holding the first VIP (checks make sure all VIPs share it)."""
+        if not self.control_plane.vips:
+            return None
+        first = self.control_plane.vips[0]
+        return next((n for n in self.networks if n.contains(first)), None)
+
+    @property
+    def node_network(self) -> Network | None:
+        """The network whose addresses kubelet and etcd use (SPEC §4 defaults)."""
+        if self.node_network_name is not None:
+            return self.network(self.node_network_name)
+        if self.control_plane.vips:
+            return self.vip_network
+        return self.networks[0] if len(self.networks) == 1 else None
+
+    @property
+    def endpoint(self) -> str | None:
+        if self.control_plane.endpoint is not None:
+            return self.control_plane.endpoint
+        if not self.control_plane.vips:
+            return None
+        vip = self.control_plane.vips[0]
+        host = f"[{vip}]" if vip.version == 6 else str(vip)
+        return f"https://{host}:6443"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Inventory:
+    clusters: tuple[Cluster, ...]
+    #: display name of the inventory file, as shown in diagnostics and headers
+    name: str
+    #: source texts by display name (inventory and facts), for locating diagnostics
+    sources: dict[str, str]
+    #: sha256 of every input by display name, recorded in the output manifest
+    digests: dict[str, str]
+    #: warnings found while loading (e.g. facts that contradict the inventory's NIC model)
+    warnings: tuple[Diagnostic, ...] = ()

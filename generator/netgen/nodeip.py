@@ -1,0 +1,74 @@
+"""Which addresses kubelet and etcd may pick as the node IP (SPEC F2).
+
+Talos filters node addresses through ``validSubnets``/``advertisedSubnets`` in order:
+a positive entry adds the addresses it matches, a ``!`` entry removes the ones matched
+so far (siderolabs/net ``FilterIPs``). So a list of exclusions alone matches nothing,
+and an exclusion must come after the entries it filters. One function computes the
+list; the planner writes it and the checks prove it selects the host's address.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+
+from netgen.model import Cluster, Family, Host, IPAddress, IPNetwork
+
+
+@dataclass(frozen=True, slots=True)
+class NodeIPSelection:
+    positives: tuple[IPNetwork, ...]
+    exclusions: tuple[IPNetwork, ...]
+
+    @property
+    def subnets(self) -> list[str]:
+        """Positive entries first, exclusions last: never exclusions alone."""
+        return [str(p) for p in self.positives] + [f"!{e}" for e in self.exclusions]
+
+    def selects(self, address: IPAddress) -> bool:
+        return any(address in p for p in self.positives if p.version == address.version) and not any(
+            address in e for e in self.exclusions if e.version == address.version
+        )
+
+    def dead_positives(self) -> list[IPNetwork]:
+        """Positive entries that a later exclusion removes entirely."""
+        return [p for p in self.positives if any(_within(p, e) for e in self.exclusions)]
+
+
+def _within(inner: IPNetwork, outer: IPNetwork) -> bool:
+    return (
+        inner.version == outer.version
+        and int(outer.network_address) <= int(inner.network_address)
+        and int(inner.broadcast_address) <= int(outer.broadcast_address)
+    )
+
+
+def node_ip_selection(cluster: Cluster, host: Host) -> NodeIPSelection | None:
+    """The selection for a host, or None when it has no NIC on the node network.
+
+    A static address is pinned as a /32 or /128: it is known, and pinning it keeps a SLAAC
+    or DHCP address in the same prefix from being picked instead. A family without a
+    static address selects the node network's prefix of that family.
+    """
+    network = cluster.node_network
+    nic = host.nic_on(network.name) if network is not None else None
+    if network is None or nic is None:
+        return None
+    positives: list[IPNetwork] = []
+    for family in cluster.families:
+        static = nic.static_address(family)
+        if static is not None:
+            positives.append(ipaddress.ip_network(static.ip))
+        elif (cidr := network.cidr(family)) is not None:
+            positives.append(cidr)
+    exclusions = tuple(dict.fromkeys((*network.node_ip_exclude, *host.node_ip_exclude)))
+    return NodeIPSelection(tuple(positives), exclusions)
+
+
+def has_dynamic_ipv6(cluster: Cluster, host: Host) -> bool:
+    """Whether SLAAC or DHCPv6 can give the host several IPv6 addresses to choose from."""
+    for nic in host.nics:
+        network = cluster.network(nic.network)
+        if network is not None and network.cidr(Family.IPV6) is not None and nic.static_address(Family.IPV6) is None:
+            return True
+    return False

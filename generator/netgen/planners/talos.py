@@ -1,0 +1,158 @@
+"""Talos machine-config patches (SPEC §5.1, failures F1 and F2).
+
+Each supported Talos target is served by one :class:`TalosDialect`: the legacy
+``machine.network.interfaces`` patch up to 1.11, the multi-document network config
+from 1.12. A new Talos minor gets a new dialect entry (and its templates) here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from netgen.model import Cluster, Family, Host, IPAddress, IPNetwork, Nic, TalosVersion
+from netgen.nodeip import has_dynamic_ipv6, node_ip_selection
+from netgen.planners.artifact import Artifact
+
+MULTIDOC_SINCE = TalosVersion(1, 12)
+
+#: Talos's own default metric; links off the node network get a worse one, so the node
+#: network keeps the default route when several networks have gateways
+NODE_NETWORK_METRIC = 1024
+OTHER_NETWORK_METRIC = 2048
+
+
+@dataclass(frozen=True, slots=True)
+class TalosDialect:
+    name: str
+    versions: frozenset[TalosVersion]
+    node_template: str
+    cluster_template: str = "talos/cluster.yaml.j2"
+    schema: str = "talos-patch"
+
+
+DIALECTS = (
+    TalosDialect("legacy", frozenset({TalosVersion(1, 10), TalosVersion(1, 11)}), "talos/node-legacy.yaml.j2"),
+    TalosDialect("multidoc", frozenset({TalosVersion(1, 12), TalosVersion(1, 13)}), "talos/node-multidoc.yaml.j2"),
+)
+
+SUPPORTED_VERSIONS = sorted(v for d in DIALECTS for v in d.versions)
+
+
+def dialect_for(version: TalosVersion) -> TalosDialect:
+    return next(d for d in DIALECTS if version in d.versions)
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    gateway: str
+    metric: int
+    family: Family
+
+    @property
+    def default_destination(self) -> str:
+        return "0.0.0.0/0" if self.family is Family.IPV4 else "::/0"
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    #: what other documents call the link: its kernel name, else its alias
+    ref: str
+    #: the LinkAliasConfig name when the NIC is selected by MAC (no usable kernel name)
+    alias: str | None
+    mac: str
+    addresses: tuple[str, ...]
+    routes: tuple[Route, ...]
+    mtu: int | None
+    dhcp4: bool
+    dhcp6: bool
+    metric: int
+    vips: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class NodePatch:
+    hostname: str
+    controlplane: bool
+    links: tuple[Link, ...]
+    valid_subnets: tuple[str, ...]
+    #: etcd's advertised subnets; control planes only
+    advertised_subnets: tuple[str, ...]
+    address_sort_v2: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterPatch:
+    endpoint: str | None
+    pod_subnets: tuple[str, ...]
+    service_subnets: tuple[str, ...]
+
+
+def plan(cluster: Cluster) -> Iterator[Artifact]:
+    dialect = dialect_for(cluster.talos_version)
+    yield Artifact(
+        path=f"{cluster.name}/talos/cluster.yaml",
+        template=dialect.cluster_template,
+        context={"cluster": cluster_patch(cluster)},
+        schema=dialect.schema,
+    )
+    for host in cluster.hosts:
+        yield Artifact(
+            path=f"{cluster.name}/talos/nodes/{host.name}.yaml",
+            template=dialect.node_template,
+            context={"node": node_patch(cluster, host)},
+            schema=dialect.schema,
+        )
+
+
+def _in_family_order(cluster: Cluster, values: Iterable[IPNetwork | IPAddress]) -> tuple[str, ...]:
+    order = {family.version: index for index, family in enumerate(cluster.families)}
+    return tuple(str(v) for v in sorted(values, key=lambda v: order[v.version]))
+
+
+def cluster_patch(cluster: Cluster) -> ClusterPatch:
+    return ClusterPatch(
+        endpoint=cluster.endpoint,
+        pod_subnets=_in_family_order(cluster, cluster.pod_cidrs),
+        service_subnets=_in_family_order(cluster, cluster.service_cidrs),
+    )
+
+
+def node_patch(cluster: Cluster, host: Host) -> NodePatch:
+    selection = node_ip_selection(cluster, host)
+    subnets = tuple(selection.subnets) if selection is not None else ()
+    return NodePatch(
+        hostname=host.name,
+        controlplane=host.is_controlplane,
+        links=tuple(_link(cluster, host, nic) for nic in host.nics if nic.network is not None),
+        valid_subnets=subnets,
+        advertised_subnets=subnets if host.is_controlplane else (),
+        address_sort_v2=has_dynamic_ipv6(cluster, host),
+    )
+
+
+def _link(cluster: Cluster, host: Host, nic: Nic) -> Link:
+    network = cluster.network(nic.network)
+    assert network is not None, "checks guarantee every NIC network exists"
+    metric = NODE_NETWORK_METRIC if network is cluster.node_network else OTHER_NETWORK_METRIC
+    vip_network = cluster.vip_network
+    on_vip_network = host.is_controlplane and vip_network is not None and network is vip_network
+    kernel_name = nic.link_name
+    families = [f for f in cluster.families if network.cidr(f) is not None]
+    return Link(
+        ref=kernel_name or network.name,
+        alias=None if kernel_name else network.name,
+        mac=str(nic.mac),
+        addresses=tuple(str(a) for a in sorted(nic.addresses, key=lambda a: families.index(Family.of(a)))),
+        # a family on DHCP gets its routes from DHCP; static routes go with static addresses
+        routes=tuple(
+            Route(str(gateway), metric, family)
+            for family in families
+            if (gateway := network.gateway(family)) is not None and nic.static_address(family) is not None
+        ),
+        mtu=network.mtu,
+        dhcp4=Family.IPV4 in families and nic.static_address(Family.IPV4) is None,
+        dhcp6=Family.IPV6 in families and nic.static_address(Family.IPV6) is None,
+        metric=metric,
+        vips=_in_family_order(cluster, cluster.control_plane.vips) if on_vip_network else (),
+    )

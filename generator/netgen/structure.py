@@ -1,0 +1,155 @@
+"""Structural validation of the inventory against ``schemas/inventory.schema.json``.
+
+The schema is the single source of truth for the inventory's shape; this module only
+turns jsonschema's errors into diagnostics with a location and a useful hint.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterator
+from functools import cache
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError, best_match
+
+from netgen.diagnostics import Diagnostic, Origin, Severity, register
+from netgen.resources import schema
+
+WRONG_TYPE = register(
+    "NG010",
+    Severity.ERROR,
+    "wrong type",
+    """
+    A value has the wrong type, for example a list where a single value is expected, or a
+    number where text is expected. Versions and MACs are text: quote them (`"1.13"`).
+    """,
+)
+UNKNOWN_KEY = register(
+    "NG011",
+    Severity.ERROR,
+    "unknown key",
+    """
+    The inventory names a key that netgen does not know at that place, most often a typo.
+    netgen refuses unknown keys instead of ignoring them, so a misspelt setting can never be
+    silently dropped. The hint suggests the closest known key.
+    """,
+)
+MISSING_KEY = register(
+    "NG012",
+    Severity.ERROR,
+    "missing required key",
+    """
+    A required key is absent, for example a host without `role` or a NIC without `mac`.
+    """,
+)
+INVALID_VALUE = register(
+    "NG013",
+    Severity.ERROR,
+    "invalid value",
+    """
+    A value is not one of the allowed values or does not have the required form (a name
+    that is not a DNS-1123 label, an unsupported Talos version, an empty list, …).
+    """,
+)
+
+_TYPE_NAMES = {
+    "object": "a mapping",
+    "array": "a list",
+    "string": "text",
+    "integer": "a whole number",
+    "number": "a number",
+    "boolean": "true or false",
+    "null": "nothing",
+}
+
+
+@cache
+def inventory_validator() -> Draft202012Validator:
+    return Draft202012Validator(schema("inventory"))
+
+
+def check_structure(data: Any, file: str) -> list[Diagnostic]:
+    """Every structural problem of an inventory document."""
+    return [
+        diagnostic
+        for error in inventory_validator().iter_errors(data)
+        for diagnostic in _diagnose(error, Origin(file, tuple(error.absolute_path)))
+    ]
+
+
+def _diagnose(error: ValidationError, origin: Origin) -> Iterator[Diagnostic]:
+    keyword = error.validator
+    instance: Any = error.instance
+    expected: Any = error.validator_value
+    subschema: dict[str, Any] = error.schema if isinstance(error.schema, dict) else {}
+    hint: str | None = subschema.get("x-hint")
+    if keyword in ("anyOf", "oneOf") and error.context:
+        message = f"{_shown(instance)} is not valid here: {best_match(error.context).message}"
+        yield INVALID_VALUE.at(origin, message, hint or "see `netgen schema` for the allowed forms")
+    elif keyword == "additionalProperties":
+        known = sorted(subschema.get("properties", {}))
+        for key in sorted(set(instance) - set(known), key=str):
+            yield UNKNOWN_KEY.at((origin / str(key)).at_key(), f"unknown key {key!r}", _did_you_mean(str(key), known))
+    elif keyword == "required":
+        for key in expected:
+            if key not in instance:
+                yield MISSING_KEY.at(origin, f"missing required key {key!r}", f"add `{key}:` here")
+    elif keyword == "type":
+        wanted = " or ".join(_TYPE_NAMES[t] for t in ([expected] if isinstance(expected, str) else expected))
+        message = f"expected {wanted}, got {_type_of(instance)} {_shown(instance)}"
+        yield WRONG_TYPE.at(origin, message, hint or f"write {wanted} here")
+    else:
+        message = _value_message(str(keyword), instance, expected) or error.message
+        yield INVALID_VALUE.at(origin, message, hint or "see `netgen schema` for the allowed values")
+
+
+def _value_message(keyword: str, instance: Any, expected: Any) -> str | None:
+    shown = _shown(instance)
+    match keyword:
+        case "enum":
+            return f"{shown} is not one of: {', '.join(str(v) for v in expected)}"
+        case "const":
+            return f"{shown} must be {expected!r}"
+        case "pattern":
+            return f"{shown} does not have the required form"
+        case "minItems":
+            return f"the list needs at least {expected} item(s)"
+        case "maxItems":
+            return f"the list takes at most {expected} item(s)"
+        case "uniqueItems":
+            return f"the list {shown} repeats an item"
+        case "maxLength":
+            return f"{shown} is longer than {expected} characters"
+        case "minimum":
+            return f"{shown} is less than {expected}"
+        case "maximum":
+            return f"{shown} is more than {expected}"
+    return None
+
+
+def _did_you_mean(key: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+    if close:
+        return f"did you mean {close[0]!r}?"
+    return "allowed keys here: " + ", ".join(known)
+
+
+def _type_of(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, list):
+        return "a list"
+    return "a mapping" if isinstance(value, dict) else type(value).__name__
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."

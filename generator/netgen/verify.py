@@ -1,0 +1,102 @@
+"""Verification: every rendered document is read back and checked before anything is written.
+
+A document must parse, satisfy netgen's schema for its artifact (``schemas/``), and read
+the same under YAML 1.1 as under 1.2, since several consumers (PyYAML, and so Ansible;
+older Go YAML) are 1.1 readers that take ``off`` for false and ``52:54:00:12:34:56``
+for a number.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import best_match
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+
+from netgen.diagnostics import Diagnostic, Origin, Severity, register
+from netgen.planners.artifact import Artifact
+from netgen.resources import schema
+
+OUTPUT_INVALID = register(
+    "NG901",
+    Severity.ERROR,
+    "rendered output is invalid",
+    """
+    A rendered file does not parse, or one of its documents does not satisfy the schema
+    netgen holds for it. Nothing was written. With the built-in templates this is a bug in
+    netgen; with `--templates DIR` the override named in the message produced it.
+    """,
+)
+YAML11_AMBIGUOUS = register(
+    "NG903",
+    Severity.ERROR,
+    "rendered output reads differently under YAML 1.1",
+    """
+    A rendered document means something else to a YAML 1.1 reader (PyYAML, Ansible): an
+    unquoted `off`, `yes` or `0755`, or a MAC such as 52:54:00:12:34:56 read as a number.
+    Quote the value in the template with the `yaml` filter.
+    """,
+)
+
+_yaml12 = YAML(typ="safe", pure=False)
+_yaml11 = YAML(typ="safe", pure=False)
+_yaml11.version = (1, 1)
+
+
+@cache
+def _validator(name: str) -> Draft202012Validator:
+    return Draft202012Validator(schema(name))
+
+
+def verify(artifact: Artifact, text: str) -> list[Diagnostic]:
+    origin = Origin(artifact.path)
+    try:
+        documents = list(_yaml12.load_all(text))
+        documents_11 = list(_yaml11.load_all(text))
+    except YAMLError as error:
+        return [
+            OUTPUT_INVALID.at(
+                origin,
+                f"template {artifact.template} produced YAML that does not parse: {_first_line(error)}",
+                "fix the template",
+            )
+        ]
+    diagnostics = []
+    validator = _validator(artifact.schema)
+    for index, (document, document_11) in enumerate(zip(documents, documents_11, strict=True)):
+        where = f"document {index + 1}"
+        violation = best_match(validator.iter_errors(document))
+        if violation is not None:
+            location = "/".join(str(p) for p in violation.absolute_path) or "top level"
+            diagnostics.append(
+                OUTPUT_INVALID.at(
+                    origin / index,
+                    f"template {artifact.template}, {where} at {location}: {violation.message}",
+                    f"the output must satisfy schemas/{artifact.schema}.schema.json; fix the template",
+                )
+            )
+        if _normalised(document) != _normalised(document_11):
+            diagnostics.append(
+                YAML11_AMBIGUOUS.at(
+                    origin / index,
+                    f"template {artifact.template}, {where} reads differently under YAML 1.1",
+                    "quote the value with the `yaml` filter",
+                )
+            )
+    return diagnostics
+
+
+def _normalised(value: Any) -> Any:
+    """Plain containers, so a 1.1 and a 1.2 load compare by value only."""
+    if isinstance(value, dict):
+        return {str(k): _normalised(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_normalised(v) for v in value]
+    return (type(value).__name__, value)
+
+
+def _first_line(error: YAMLError) -> str:
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__

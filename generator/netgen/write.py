@@ -1,0 +1,218 @@
+"""Writing rendered files into OUT: atomic, minimal, and only ever netgen's own files.
+
+- Files whose bytes are unchanged are not touched (their mtime stays, so make does not
+  rebuild what depends on them).
+- Files netgen wrote before (listed in ``OUT/netgen-manifest.json``) and no longer
+  renders are removed; a file netgen did not write is never touched.
+- All changes are staged inside OUT first and then moved into place; if anything fails,
+  every change made so far is undone, so OUT is left as it was.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import shutil
+import tempfile
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from netgen.errors import OutputError
+
+MANIFEST = "netgen-manifest.json"
+GENERATOR = "netgen"
+
+
+@dataclass(frozen=True, slots=True)
+class WriteResult:
+    created: tuple[str, ...]
+    updated: tuple[str, ...]
+    removed: tuple[str, ...]
+    unchanged: tuple[str, ...]
+    #: unified diff of every change, as ``render --check`` prints it
+    diff: str
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created or self.updated or self.removed)
+
+
+def write_tree(
+    files: Mapping[str, str],
+    out: Path,
+    *,
+    inputs: Mapping[str, str],
+    version: str,
+    clusters: Collection[str] | None = None,
+    check: bool = False,
+) -> WriteResult:
+    """Bring OUT in line with ``files`` (paths relative to OUT).
+
+    ``clusters`` limits stale-file removal to those clusters' folders; files of other
+    clusters stay, and so do their manifest entries.
+    """
+    for path in files:
+        _require_safe(path)
+    _require_directory(out)
+    previous = _read_manifest(out)
+
+    def in_scope(path: str) -> bool:
+        return clusters is None or PurePosixPath(path).parts[0] in clusters
+
+    kept = {p: h for p, h in previous.items() if not in_scope(p)}
+    stale = sorted(p for p in previous if in_scope(p) and p not in files and _is_plain_file(out / p))
+
+    manifest_files = dict(kept)
+    manifest_files.update({p: hashlib.sha256(t.encode()).hexdigest() for p, t in files.items()})
+    manifest = {
+        "generator": f"{GENERATOR} {version}",
+        "inputs": dict(sorted(inputs.items())),
+        "files": dict(sorted(manifest_files.items())),
+    }
+    wanted = dict(files)
+    wanted[MANIFEST] = json.dumps(manifest, indent=2) + "\n"
+
+    created, updated, unchanged = [], [], []
+    for path in sorted(wanted):
+        current = _read(out / path)
+        if current is None:
+            created.append(path)
+        elif current != wanted[path].encode():
+            updated.append(path)
+        else:
+            unchanged.append(path)
+    diff = _diff(out, wanted, created + updated, stale) if check else ""
+    result = WriteResult(tuple(created), tuple(updated), tuple(stale), tuple(unchanged), diff)
+    if not check and result.changed:
+        _commit(out, {p: wanted[p] for p in created + updated}, stale)
+    return result
+
+
+def _require_safe(path: str) -> None:
+    pure = PurePosixPath(path)
+    if pure.is_absolute() or not pure.parts or any(part in ("", ".", "..") for part in pure.parts) or "\0" in path:
+        raise OutputError(f"refusing to write {path!r}: output paths must stay inside OUT")
+
+
+def _require_directory(out: Path) -> None:
+    if out.is_symlink():
+        raise OutputError(f"{out} is a symbolic link; give the real output directory")
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"{out} exists and is not a directory")
+
+
+def _read_manifest(out: Path) -> dict[str, str]:
+    raw = _read(out / MANIFEST)
+    if raw is None:
+        return {}
+    try:
+        files = json.loads(raw)["files"]
+        if not isinstance(files, dict):
+            raise TypeError("files is not a mapping")
+        for path in files:
+            _require_safe(path)
+    except (ValueError, KeyError, TypeError, OutputError) as error:
+        raise OutputError(f"{out / MANIFEST} is not a netgen manifest ({error}); remove it and render again") from error
+    return {str(p): str(h) for p, h in files.items()}
+
+
+def _is_plain_file(path: Path) -> bool:
+    return path.is_file() and not path.is_symlink()
+
+
+def _read(path: Path) -> bytes | None:
+    if not _is_plain_file(path):
+        return None
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        raise OutputError(f"cannot read {path}: {error.strerror}") from error
+
+
+def _diff(out: Path, wanted: Mapping[str, str], changed: list[str], stale: list[str]) -> str:
+    chunks = []
+    for path in sorted([*changed, *stale]):
+        old_bytes = _read(out / path)
+        old = old_bytes.decode(errors="replace").splitlines(keepends=True) if old_bytes is not None else []
+        new = wanted[path].splitlines(keepends=True) if path in wanted else []
+        before = f"a/{path}" if old_bytes is not None else "/dev/null"
+        after = f"b/{path}" if path in wanted else "/dev/null"
+        chunks.append("".join(difflib.unified_diff(old, new, before, after)))
+    return "".join(chunks)
+
+
+def _commit(out: Path, changes: Mapping[str, str], stale: list[str]) -> None:
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".netgen-staging-", dir=out))
+    except OSError as error:
+        raise OutputError(f"cannot write to {out}: {error.strerror}") from error
+    undo: list[tuple[str, Path, Path | None]] = []
+    try:
+        staged = {}
+        for index, (path, text) in enumerate(sorted(changes.items())):
+            staged[path] = staging / f"new-{index}"
+            staged[path].write_bytes(text.encode())
+        backups = staging / "old"
+        backups.mkdir()
+        for index, path in enumerate(sorted(changes)):
+            target = out / path
+            for directory in _missing_parents(out, target):
+                directory.mkdir()
+                undo.append(("rmdir", directory, None))
+            backup = None
+            if target.exists() or target.is_symlink():
+                backup = backups / f"{index}"
+                target.replace(backup)
+            staged[path].replace(target)
+            undo.append(("restore", target, backup))
+        for index, path in enumerate(stale):
+            backup = backups / f"stale-{index}"
+            (out / path).replace(backup)
+            undo.append(("restore-stale", out / path, backup))
+    except OSError as error:
+        _rollback(undo)
+        shutil.rmtree(staging, ignore_errors=True)
+        raise OutputError(f"cannot write to {out}: {error}; nothing was changed") from error
+    except BaseException:
+        _rollback(undo)
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    shutil.rmtree(staging, ignore_errors=True)
+    for path in stale:
+        _remove_empty_parents(out, out / path)
+
+
+def _missing_parents(out: Path, target: Path) -> list[Path]:
+    missing = []
+    for parent in target.relative_to(out).parents:
+        directory = out / parent
+        if directory == out:
+            break
+        if directory.is_symlink() or (directory.exists() and not directory.is_dir()):
+            raise OutputError(f"{directory} is not a directory of OUT; remove it and render again")
+        if not directory.exists():
+            missing.append(directory)
+    return list(reversed(missing))
+
+
+def _rollback(undo: list[tuple[str, Path, Path | None]]) -> None:
+    for action, target, backup in reversed(undo):
+        if action == "rmdir":
+            target.rmdir()
+        elif action == "restore":
+            target.unlink()
+            if backup is not None:
+                backup.replace(target)
+        elif backup is not None:
+            backup.replace(target)
+
+
+def _remove_empty_parents(out: Path, removed: Path) -> None:
+    for parent in removed.relative_to(out).parents:
+        directory = out / parent
+        if directory == out or any(directory.iterdir()):
+            return
+        directory.rmdir()

@@ -1,0 +1,17 @@
+"""End to end through the CLI on the shipped example inventory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import ROOT
+
+
+def test_example_renders_and_check_is_clean(run_cli, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    first = run_cli("render", ROOT / "inventories" / "example.yaml", "-o", out)
+    assert first.exit_code == 0, first.stderr
+    assert (out / "lab" / "talos" / "nodes" / "cp-1.yaml").is_file()
+    check = run_cli("render", ROOT / "inventories" / "example.yaml", "-o", out, "--check")
+    assert check.exit_code == 0, check.stdout
+    assert check.stdout == ""
