@@ -1,0 +1,5 @@
+"""`python -m netgen`: the same as the `netgen` command."""
+
+from netgen.cli import main
+
+main()

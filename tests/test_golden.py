@@ -1,0 +1,95 @@
+"""Golden tests: every inventory renders to exactly the committed tree, byte for byte.
+
+Cases are every inventory under inventories/ (facts in ``inventories/<name>.facts/``) and
+every ``tests/golden/<case>/inventory.yaml`` (facts in ``tests/golden/<case>/facts/``); the
+expected tree of each is ``tests/golden/<case>/expected/``. Expected trees change only
+through ``pytest --update-golden`` (or ``make update-golden``), and every such diff is read
+before it is committed.
+"""
+
+from __future__ import annotations
+
+import difflib
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+import netgen
+from conftest import ROOT
+
+GOLDEN = ROOT / "tests" / "golden"
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    inventory: Path
+    facts: Path | None
+
+    @property
+    def expected(self) -> Path:
+        return GOLDEN / self.name / "expected"
+
+
+def _cases() -> list[Case]:
+    cases = []
+    for inventory in sorted((ROOT / "inventories").glob("*.yaml")):
+        facts = inventory.with_suffix(".facts")
+        cases.append(Case(inventory.stem, inventory, facts if facts.is_dir() else None))
+    for inventory in sorted(GOLDEN.glob("*/inventory.yaml")):
+        facts = inventory.parent / "facts"
+        cases.append(Case(inventory.parent.name, inventory, facts if facts.is_dir() else None))
+    return cases
+
+
+CASES = _cases()
+
+
+def render_case(case: Case, out: Path) -> None:
+    inventory = netgen.load(case.inventory, facts=[case.facts] if case.facts else [])
+    netgen.write(netgen.render(inventory), out)
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_golden(case: Case, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    out = tmp_path / "out"
+    render_case(case, out)
+    actual = tree(out)
+    if request.config.getoption("--update-golden"):
+        shutil.rmtree(case.expected, ignore_errors=True)
+        shutil.copytree(out, case.expected)
+        return
+    assert case.expected.is_dir(), f"no golden output for {case.name}: run `make update-golden` and read the diff"
+    expected = tree(case.expected)
+    problems = [f"missing: {p}" for p in sorted(expected.keys() - actual.keys())]
+    problems += [f"unexpected: {p}" for p in sorted(actual.keys() - expected.keys())]
+    for path in sorted(expected.keys() & actual.keys()):
+        if expected[path] != actual[path]:
+            diff = difflib.unified_diff(
+                expected[path].decode().splitlines(keepends=True),
+                actual[path].decode().splitlines(keepends=True),
+                f"expected/{path}",
+                f"actual/{path}",
+            )
+            problems.append("".join(diff))
+    assert not problems, "\n".join(problems)
+
+
+def test_golden_cases_have_no_orphans() -> None:
+    """An expected tree whose case is gone would never be checked again."""
+    names = {c.name for c in CASES}
+    orphans = sorted(p.name for p in GOLDEN.iterdir() if p.is_dir() and p.name not in names)
+    assert not orphans
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_render_is_deterministic(case: Case, tmp_path: Path) -> None:
+    render_case(case, tmp_path / "a")
+    render_case(case, tmp_path / "b")
+    assert tree(tmp_path / "a") == tree(tmp_path / "b")
