@@ -1,0 +1,130 @@
+"""The small pieces that make output correct by construction."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+
+import pytest
+from jsonschema import Draft202012Validator
+from ruamel.yaml import YAML
+
+from conftest import ROOT
+from netgen.model import MacAddress, TalosVersion
+from netgen.nodeip import NodeIPSelection
+from netgen.planners.talos import SUPPORTED_VERSIONS
+from netgen.render import yaml_scalar
+from netgen.resources import schema
+
+yaml11 = YAML(typ="safe", pure=True)
+yaml11.version = (1, 1)
+yaml12 = YAML(typ="safe", pure=True)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "52:54:00:12:34:56",  # base-60 number to a YAML 1.1 reader
+        "52:54:00:7a:66:a0",
+        "off",
+        "On",
+        "yes",
+        "n",
+        "null",
+        "~",
+        "0755",
+        "1.13",
+        "1e3",
+        ".inf",
+        "2001:db8::1/64",
+        "!fd00::/64",
+        'mac(link.permanent_addr) == "52:54:00:7a:66:a0"',
+        "it's",
+        "tab\there",
+        "line\nbreak",
+        "",
+        " leading space",
+        "- dash",
+        "# hash",
+        "key: value",
+        "ens7",
+        "v2",
+        "ünïcode",
+    ],
+)
+def test_yaml_scalar_reads_back_the_same_under_yaml_11_and_12(value: str) -> None:
+    text = f"key: {yaml_scalar(value)}\n"
+    assert yaml12.load(text) == {"key": value}
+    assert yaml11.load(text) == {"key": value}
+
+
+def test_yaml_scalar_keeps_plain_names_plain() -> None:
+    assert yaml_scalar("ens7") == "ens7"
+    assert yaml_scalar("cp-1") == "cp-1"
+    assert yaml_scalar(True) == "true"
+    assert yaml_scalar(1024) == "1024"
+
+
+def test_yaml_scalar_refuses_containers() -> None:
+    with pytest.raises(TypeError):
+        yaml_scalar(["a"])
+
+
+@pytest.mark.parametrize(
+    ("text", "normal"),
+    [("52:54:00:7A:66:A0", "52:54:00:7a:66:a0"), ("52-54-00-7a-66-a0", "52:54:00:7a:66:a0")],
+)
+def test_mac_normalised(text: str, normal: str) -> None:
+    assert str(MacAddress.parse(text)) == normal
+
+
+@pytest.mark.parametrize("text", ["52:54:00:7a:66", "52:54-00:7a:66:a0", "5254.007a.66a0", "gg:54:00:7a:66:a0"])
+def test_mac_rejected(text: str) -> None:
+    with pytest.raises(ValueError, match="not a MAC"):
+        MacAddress.parse(text)
+
+
+def test_mac_kinds() -> None:
+    assert MacAddress.parse("01:00:5e:00:00:01").is_multicast
+    assert MacAddress.parse("ff:ff:ff:ff:ff:ff").is_multicast
+    assert not MacAddress.parse("52:54:00:7a:66:a0").is_multicast
+    assert MacAddress.parse("00:00:00:00:00:00").is_zero
+
+
+def _selection(positives: list[str], exclusions: list[str]) -> NodeIPSelection:
+    return NodeIPSelection(
+        tuple(ipaddress.ip_network(p) for p in positives), tuple(ipaddress.ip_network(e) for e in exclusions)
+    )
+
+
+def test_selection_lists_positives_first_and_filters_like_talos() -> None:
+    selection = _selection(["2001:db8:20::/64"], ["2001:db8:20:0:ffff::/80"])
+    assert selection.subnets == ["2001:db8:20::/64", "!2001:db8:20:0:ffff::/80"]
+    assert selection.selects(ipaddress.ip_address("2001:db8:20::11"))
+    assert not selection.selects(ipaddress.ip_address("2001:db8:20:0:ffff::11"))
+    assert not selection.selects(ipaddress.ip_address("fd10:0:2::11"))
+    assert selection.dead_positives() == []
+
+
+def test_selection_reports_positives_an_exclusion_swallows() -> None:
+    selection = _selection(["2001:db8:20::/64", "192.168.10.0/24"], ["2001:db8::/32"])
+    assert selection.dead_positives() == [ipaddress.ip_network("2001:db8:20::/64")]
+
+
+def test_schema_talos_versions_are_the_supported_targets() -> None:
+    enum = schema("inventory")["$defs"]["cluster"]["properties"]["talos"]["properties"]["version"]["enum"]
+    assert [TalosVersion.parse(v) for v in enum] == SUPPORTED_VERSIONS
+
+
+def test_schemas_are_valid_json_schemas() -> None:
+    for path in sorted((ROOT / "schemas").glob("*.schema.json")):
+        Draft202012Validator.check_schema(json.loads(path.read_text()))
+
+
+def test_every_example_inventory_validates_against_the_printed_schema(run_cli) -> None:
+    printed = run_cli("schema")
+    assert printed.exit_code == 0
+    validator = Draft202012Validator(json.loads(printed.stdout))
+    for path in sorted((ROOT / "inventories").glob("*.yaml")):
+        assert list(validator.iter_errors(yaml12.load(path.read_text()))) == [], path
+        assert path.read_text().startswith("# yaml-language-server: $schema=")
