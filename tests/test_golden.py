@@ -10,7 +10,10 @@ before it is committed.
 from __future__ import annotations
 
 import difflib
+import os
 import shutil
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -88,8 +91,19 @@ def test_golden_cases_have_no_orphans() -> None:
     assert not orphans
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
-def test_render_is_deterministic(case: Case, tmp_path: Path) -> None:
-    render_case(case, tmp_path / "a")
-    render_case(case, tmp_path / "b")
-    assert tree(tmp_path / "a") == tree(tmp_path / "b")
+def test_render_is_deterministic_across_processes_and_directories(tmp_path: Path) -> None:
+    """Hash seeds change set and dict order between processes; the working directory
+    changes relative paths. Neither may change a byte."""
+    case = next(c for c in CASES if c.facts is not None)
+    trees = []
+    for seed, cwd in (("1", ROOT), ("2", tmp_path)):
+        out = tmp_path / f"out-{seed}"
+        subprocess.run(
+            [sys.executable, "-m", "netgen", "render", case.inventory, "--facts", case.facts, "-o", out],
+            cwd=cwd,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            check=True,
+            capture_output=True,
+        )
+        trees.append(tree(out))
+    assert trees[0] == trees[1]

@@ -76,7 +76,8 @@ def load(source: Source, *, facts: Iterable[str | os.PathLike[str]] = (), name: 
     clusters, diagnostics = build_clusters(documents[0], name)
     facts_load = load_facts([Path(p) for p in facts])
     sources |= facts_load.sources
-    digests |= facts_load.digests
+    # by file name only: the manifest must not change with the directory netgen runs from
+    digests |= {f"facts/{Path(n).name}": digest for n, digest in facts_load.digests.items()}
     diagnostics += facts_load.diagnostics
     clusters, mismatches = apply_facts(clusters, facts_load.hosts)
     diagnostics += mismatches
