@@ -62,7 +62,7 @@ def write_tree(
         return clusters is None or PurePosixPath(path).parts[0] in clusters
 
     kept = {p: h for p, h in previous.items() if not in_scope(p)}
-    stale = sorted(p for p in previous if in_scope(p) and p not in files and _is_plain_file(out / p))
+    stale = sorted(p for p in previous if in_scope(p) and p not in files and _is_plain_file(out, p))
 
     manifest_files = dict(kept)
     manifest_files.update({p: hashlib.sha256(t.encode()).hexdigest() for p, t in files.items()})
@@ -76,7 +76,7 @@ def write_tree(
 
     created, updated, unchanged = [], [], []
     for path in sorted(wanted):
-        current = _read(out / path)
+        current = _read(out, path)
         if current is None:
             created.append(path)
         elif current != wanted[path].encode():
@@ -104,7 +104,7 @@ def _require_directory(out: Path) -> None:
 
 
 def _read_manifest(out: Path) -> dict[str, str]:
-    raw = _read(out / MANIFEST)
+    raw = _read(out, MANIFEST)
     if raw is None:
         return {}
     try:
@@ -118,23 +118,26 @@ def _read_manifest(out: Path) -> dict[str, str]:
     return {str(p): str(h) for p, h in files.items()}
 
 
-def _is_plain_file(path: Path) -> bool:
-    return path.is_file() and not path.is_symlink()
+def _is_plain_file(out: Path, path: str) -> bool:
+    """A regular file reached through real directories of OUT (no symlink on the way out)."""
+    target = out / path
+    parents = [out / parent for parent in PurePosixPath(path).parents if parent != PurePosixPath(".")]
+    return all(d.is_dir() and not d.is_symlink() for d in parents) and target.is_file() and not target.is_symlink()
 
 
-def _read(path: Path) -> bytes | None:
-    if not _is_plain_file(path):
+def _read(out: Path, path: str) -> bytes | None:
+    if not _is_plain_file(out, path):
         return None
     try:
-        return path.read_bytes()
+        return (out / path).read_bytes()
     except OSError as error:
-        raise OutputError(f"cannot read {path}: {error.strerror}") from error
+        raise OutputError(f"cannot read {out / path}: {error.strerror}") from error
 
 
 def _diff(out: Path, wanted: Mapping[str, str], changed: list[str], stale: list[str]) -> str:
     chunks = []
     for path in sorted([*changed, *stale]):
-        old_bytes = _read(out / path)
+        old_bytes = _read(out, path)
         old = old_bytes.decode(errors="replace").splitlines(keepends=True) if old_bytes is not None else []
         new = wanted[path].splitlines(keepends=True) if path in wanted else []
         before = f"a/{path}" if old_bytes is not None else "/dev/null"
@@ -143,46 +146,96 @@ def _diff(out: Path, wanted: Mapping[str, str], changed: list[str], stale: list[
     return "".join(chunks)
 
 
+class _Transaction:
+    """Changes to OUT that can be undone: every step is recorded before the next one runs."""
+
+    def __init__(self, out: Path) -> None:
+        self.out = out
+        self.undo: list[tuple[str, Path, Path | None]] = []
+        self.scratch: Path | None = None
+
+    def begin(self) -> Path:
+        """Create OUT if needed and a scratch directory inside it (same file system, so
+        every move below is an atomic rename)."""
+        for directory in reversed([self.out, *self.out.parents]):
+            if not directory.exists():
+                self.mkdir(directory)
+        self.scratch = Path(tempfile.mkdtemp(prefix=".netgen-staging-", dir=self.out))
+        self.undo.append(("rmtree", self.scratch, None))
+        return self.scratch
+
+    def mkdir(self, directory: Path) -> None:
+        directory.mkdir()
+        self.undo.append(("rmdir", directory, None))
+
+    def put(self, staged: Path, target: Path, backup: Path) -> None:
+        if target.exists() or target.is_symlink():
+            self.remove(target, backup)
+        staged.replace(target)
+        self.undo.append(("unlink", target, None))
+
+    def remove(self, target: Path, backup: Path) -> None:
+        target.replace(backup)
+        self.undo.append(("restore", target, backup))
+
+    def rollback(self) -> list[str]:
+        """Undo every step, newest first; returns what could not be undone."""
+        failures: list[str] = []
+        for action, target, backup in reversed(self.undo):
+            try:
+                if action == "rmtree":
+                    # the scratch directory holds the backups: drop it only if all came back
+                    if not failures:
+                        shutil.rmtree(target)
+                elif action == "rmdir":
+                    target.rmdir()
+                elif action == "unlink":
+                    target.unlink()
+                elif backup is not None:
+                    backup.replace(target)
+            except OSError as error:
+                failures.append(f"{target}: {error.strerror}")
+        return failures
+
+
 def _commit(out: Path, changes: Mapping[str, str], stale: list[str]) -> None:
+    for path in changes:
+        target = out / path
+        if target.is_dir() and not target.is_symlink():
+            raise OutputError(f"{target} is a directory, where netgen writes a file; move it away and render again")
+    transaction = _Transaction(out)
     try:
-        out.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=".netgen-staging-", dir=out))
-    except OSError as error:
-        raise OutputError(f"cannot write to {out}: {error.strerror}") from error
-    undo: list[tuple[str, Path, Path | None]] = []
-    try:
-        staged = {}
-        for index, (path, text) in enumerate(sorted(changes.items())):
-            staged[path] = staging / f"new-{index}"
-            staged[path].write_bytes(text.encode())
-        backups = staging / "old"
-        backups.mkdir()
-        for index, path in enumerate(sorted(changes)):
-            target = out / path
-            for directory in _missing_parents(out, target):
-                directory.mkdir()
-                undo.append(("rmdir", directory, None))
-            backup = None
-            if target.exists() or target.is_symlink():
-                backup = backups / f"{index}"
-                target.replace(backup)
-            staged[path].replace(target)
-            undo.append(("restore", target, backup))
-        for index, path in enumerate(stale):
-            backup = backups / f"stale-{index}"
-            (out / path).replace(backup)
-            undo.append(("restore-stale", out / path, backup))
-    except OSError as error:
-        _rollback(undo)
-        shutil.rmtree(staging, ignore_errors=True)
-        raise OutputError(f"cannot write to {out}: {error}; nothing was changed") from error
-    except BaseException:
-        _rollback(undo)
-        shutil.rmtree(staging, ignore_errors=True)
+        _apply(transaction, transaction.begin(), changes, stale)
+    except BaseException as error:
+        failures = transaction.rollback()
+        if failures:
+            raise OutputError(
+                f"cannot write to {out} ({error}), and undoing failed for {'; '.join(failures)}; "
+                f"the previous files are kept in {transaction.scratch}"
+            ) from error
+        if isinstance(error, OSError):
+            raise OutputError(f"cannot write to {out}: {error}; nothing was changed") from error
         raise
-    shutil.rmtree(staging, ignore_errors=True)
-    for path in stale:
+    if transaction.scratch is not None:
+        shutil.rmtree(transaction.scratch, ignore_errors=True)
+    for path in sorted(stale, key=lambda p: -len(PurePosixPath(p).parts)):
         _remove_empty_parents(out, out / path)
+
+
+def _apply(transaction: _Transaction, scratch: Path, changes: Mapping[str, str], stale: list[str]) -> None:
+    """Stage every new file first, so that a full disk fails before OUT is touched."""
+    staged = {}
+    for index, (path, text) in enumerate(sorted(changes.items())):
+        staged[path] = scratch / f"new-{index}"
+        staged[path].write_bytes(text.encode())
+    backups = scratch / "old"
+    backups.mkdir()
+    for index, path in enumerate(sorted(changes)):
+        for directory in _missing_parents(transaction.out, transaction.out / path):
+            transaction.mkdir(directory)
+        transaction.put(staged[path], transaction.out / path, backups / f"{index}")
+    for index, path in enumerate(stale):
+        transaction.remove(transaction.out / path, backups / f"stale-{index}")
 
 
 def _missing_parents(out: Path, target: Path) -> list[Path]:
@@ -198,21 +251,11 @@ def _missing_parents(out: Path, target: Path) -> list[Path]:
     return list(reversed(missing))
 
 
-def _rollback(undo: list[tuple[str, Path, Path | None]]) -> None:
-    for action, target, backup in reversed(undo):
-        if action == "rmdir":
-            target.rmdir()
-        elif action == "restore":
-            target.unlink()
-            if backup is not None:
-                backup.replace(target)
-        elif backup is not None:
-            backup.replace(target)
-
-
 def _remove_empty_parents(out: Path, removed: Path) -> None:
     for parent in removed.relative_to(out).parents:
         directory = out / parent
-        if directory == out or any(directory.iterdir()):
+        if directory == out:
             return
+        if not directory.is_dir() or directory.is_symlink() or any(directory.iterdir()):
+            continue
         directory.rmdir()
