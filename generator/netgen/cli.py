@@ -42,10 +42,14 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
-InventoryArg = Annotated[Path, typer.Argument(help="The inventory YAML file.", show_default=False)]
+InventoryArg = Annotated[Path, typer.Argument(help="The inventory YAML file.", show_default=False, metavar="INVENTORY")]
 FactsOpt = Annotated[
     list[Path] | None,
-    typer.Option("--facts", help="Facts file or directory (talosctl get links -o yaml, ip -j link, Ansible setup)."),
+    typer.Option(
+        "--facts",
+        help="Facts file or directory (talosctl get links -o yaml, ip -j link, Ansible setup); repeatable.",
+        metavar="PATH",
+    ),
 ]
 StrictOpt = Annotated[bool, typer.Option("--strict", help="Treat warnings as errors.")]
 FormatOpt = Annotated[Format, typer.Option("--format", help="Diagnostics format; json goes to stdout.")]
@@ -72,10 +76,11 @@ def _strict_failure(diagnostics: Sequence[Diagnostic], strict: bool) -> bool:
 @app.command()
 def render(
     inventory: InventoryArg,
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output directory.", show_default=False)],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output directory.", show_default=False, metavar="OUT")],
     facts: FactsOpt = None,
     cluster: Annotated[
-        list[str] | None, typer.Option("--cluster", help="Render (and compare) only this cluster; repeatable.")
+        list[str] | None,
+        typer.Option("--cluster", help="Render (and compare) only this cluster; repeatable.", metavar="NAME"),
     ] = None,
     check: Annotated[
         bool, typer.Option("--check", help="Write nothing; print a diff and exit 3 if OUT differs.")
@@ -83,7 +88,8 @@ def render(
     strict: StrictOpt = False,
     output_format: FormatOpt = Format.TEXT,
     templates: Annotated[
-        Path | None, typer.Option("--templates", help="Directory of template overrides.", show_default=False)
+        Path | None,
+        typer.Option("--templates", help="Directory of template overrides.", show_default=False, metavar="DIR"),
     ] = None,
     debug: DebugOpt = False,
 ) -> None:

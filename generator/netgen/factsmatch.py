@@ -13,7 +13,7 @@ from dataclasses import replace
 
 from netgen.diagnostics import Diagnostic, Severity, register
 from netgen.facts import HostFacts, LinkFact
-from netgen.model import Cluster, Host, Nic, is_mac_altname
+from netgen.model import Cluster, Host, Nic
 
 UNKNOWN_FACTS_HOST = register(
     "NG403",
@@ -146,9 +146,7 @@ def _apply_host(host: Host, host_facts: HostFacts, diagnostics: list[Diagnostic]
 def _apply_link(host: Host, nic: Nic, link: LinkFact, diagnostics: list[Diagnostic]) -> Nic:
     name, name_origin = nic.name, nic.name_origin
     if name is None:
-        # the facts' primary name; an enx altname-style name is never taken over (F1)
-        if not is_mac_altname(link.name):
-            name, name_origin = link.name, link.origin
+        name, name_origin = link.name, link.origin
     elif name != link.name and nic.name_origin is not None:
         diagnostics.append(
             NAME_CONTRADICTS_FACTS.at(

@@ -39,12 +39,20 @@ class Role(enum.StrEnum):
 
 
 _MAC_ALTNAME = re.compile(r"^enx[0-9a-f]{12}$")
+_ENUMERATED_NAME = re.compile(r"^eth[0-9]+$")
 _MAC_TEXT = re.compile(r"^[0-9a-fA-F]{2}([:-])[0-9a-fA-F]{2}(\1[0-9a-fA-F]{2}){4}$")
 
 
 def is_mac_altname(name: str) -> bool:
     """``enx<mac>``: a udev altname since Talos 1.9, never a name to configure a link by."""
     return bool(_MAC_ALTNAME.match(name))
+
+
+def is_unstable_name(name: str) -> bool:
+    """A name that can point at another NIC tomorrow: an ``enx`` altname, or an ``ethN``
+    name the kernel hands out in probe order (with ``net.ifnames=0``), which changes between
+    boots on hosts with several NICs."""
+    return bool(_MAC_ALTNAME.match(name) or _ENUMERATED_NAME.match(name))
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -103,8 +111,9 @@ class Nic:
 
     @property
     def link_name(self) -> str | None:
-        """The kernel name to configure this NIC by, if one is known and usable."""
-        return None if self.name is None or is_mac_altname(self.name) else self.name
+        """The kernel name to configure this NIC by, if one is known and stable; the MAC
+        selects the NIC otherwise."""
+        return None if self.name is None or is_unstable_name(self.name) else self.name
 
     def static_address(self, family: Family) -> IPInterface | None:
         return next((a for a in self.addresses if a.version == family.version), None)

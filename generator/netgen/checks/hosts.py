@@ -7,7 +7,8 @@ from collections.abc import Iterable, Iterator, Sequence
 
 from netgen.checks.framework import Finding, cluster_rule, inventory_rule
 from netgen.diagnostics import Origin, Severity
-from netgen.model import Cluster, MacAddress, is_mac_altname
+from netgen.model import Cluster, MacAddress, is_mac_altname, is_unstable_name
+from netgen.planners.talos import MULTIDOC_SINCE, link_ref
 
 
 def _duplicates(named: Iterable[tuple[str, Origin]], kind: str, scope: str) -> Iterator[Finding]:
@@ -122,22 +123,26 @@ def one_nic_per_network(cluster: Cluster) -> Iterator[Finding]:
             seen.add(nic.network)
 
 
-@cluster_rule("NG106", Severity.WARNING, "MAC-based altname used as link name")
-def no_mac_altnames(cluster: Cluster) -> Iterator[Finding]:
+@cluster_rule("NG106", Severity.WARNING, "unstable link name")
+def stable_link_names(cluster: Cluster) -> Iterator[Finding]:
     """
-    A NIC's `name` is an `enx<mac>` name. Since Talos 1.9 these are udev *altnames*, and
-    Talos before 1.10 never assigns a VIP on an altname (talos#10402). netgen does not use
-    the name: it selects the NIC by its MAC instead. Give the kernel name (`ens7`), or
-    drop `name`.
+    A NIC's `name` in the inventory is an `enx<mac>` name or an `ethN` name. Since Talos 1.9
+    `enx` names are udev *altnames*, and Talos before 1.10 never assigns a VIP on an altname
+    (talos#10402); `ethN` names are handed out in probe order and can swap between boots on
+    a host with several NICs. netgen does not configure the link by such a name: it selects
+    the NIC by its MAC instead. Give the predictable kernel name (`ens7`), or drop `name`.
     """
     for host in cluster.hosts:
         for nic in host.nics:
-            if nic.name is not None and is_mac_altname(nic.name) and nic.name_origin is not None:
-                yield Finding(
-                    nic.name_origin,
-                    f"{nic.name} is a MAC-derived altname; the NIC is selected by its MAC instead",
-                    "write the kernel name (e.g. ens7) or leave `name` out",
-                )
+            origin = nic.name_origin
+            if nic.name is None or origin is None or origin.file != nic.origin.file or not is_unstable_name(nic.name):
+                continue
+            kind = "a MAC-derived altname" if is_mac_altname(nic.name) else "a probe-order name that can change"
+            yield Finding(
+                origin,
+                f"{nic.name} is {kind}; the NIC is selected by its MAC instead",
+                "write the predictable kernel name (e.g. ens7) or leave `name` out",
+            )
 
 
 @cluster_rule("NG107", Severity.ERROR, "two NICs with one link name")
@@ -158,3 +163,26 @@ def unique_link_names(cluster: Cluster) -> Iterator[Finding]:
                     "check the names against `ip link` on the host, or drop `name` and let the MAC select the NIC",
                 )
             seen.add(nic.name)
+
+
+@cluster_rule("NG108", Severity.ERROR, "link alias clashes with a link name")
+def aliases_distinct(cluster: Cluster) -> Iterator[Finding]:
+    """
+    On Talos 1.12 and later, a NIC selected by MAC gets a link alias named after its network.
+    Here that network's name equals the kernel name of another NIC of the same host, so two
+    `LinkConfig` documents would share one name, which Talos rejects as conflicting. Rename
+    the network (it is only an alias), or drop the other NIC's `name`.
+    """
+    if cluster.talos_version < MULTIDOC_SINCE:
+        return
+    for host in cluster.hosts:
+        # two equal kernel names (NG107) or two NICs on one network (NG105) are reported elsewhere
+        kernel_names = {nic.link_name for nic in host.nics if nic.link_name is not None}
+        for nic in host.nics:
+            alias = link_ref(nic) if nic.link_name is None else None
+            if alias is not None and alias in kernel_names:
+                yield Finding(
+                    nic.origin / "network",
+                    f"host {host.name}: network {alias} would alias a link also named {alias}",
+                    f"rename network {alias}; names like {alias} are taken by real links",
+                )

@@ -89,3 +89,22 @@ def node_address_selected(cluster: Cluster) -> Iterator[Finding]:
                     f"nodeIPExclude removes all of {prefix}, the node network of host {host.name}",
                     "exclude only the prefix that must not be used (e.g. the SLAAC /64), not the node network",
                 )
+
+
+@cluster_rule("NG309", Severity.WARNING, "nodeIPExclude has no effect")
+def node_ip_exclude_on_node_network(cluster: Cluster) -> Iterator[Finding]:
+    """
+    `nodeIPExclude` is set on a network that is not the node network. Only the node
+    network's addresses are ever candidates for kubelet's and etcd's node IP, so the list is
+    ignored there. Move it to the node network (or to the host).
+    """
+    node_network = cluster.node_network
+    if node_network is None:
+        return
+    for network in cluster.networks:
+        if network.node_ip_exclude and network is not node_network:
+            yield Finding(
+                network.origin / "nodeIPExclude",
+                f"network {network.name} is not the node network ({node_network.name}); its nodeIPExclude is ignored",
+                f"move nodeIPExclude to network {node_network.name}",
+            )

@@ -88,6 +88,12 @@ class ClusterPatch:
     service_subnets: tuple[str, ...]
 
 
+def link_ref(nic: Nic) -> str | None:
+    """The name Talos documents use for a NIC: its stable kernel name, else its alias (named
+    after its network); None for a NIC without network, which netgen leaves alone."""
+    return nic.link_name or nic.network
+
+
 def plan(cluster: Cluster) -> Iterator[Artifact]:
     dialect = dialect_for(cluster.talos_version)
     yield Artifact(
@@ -138,9 +144,11 @@ def _link(cluster: Cluster, host: Host, nic: Nic) -> Link:
     vip_network = cluster.vip_network
     on_vip_network = host.is_controlplane and vip_network is not None and network is vip_network
     kernel_name = nic.link_name
+    ref = link_ref(nic)
+    assert ref is not None
     families = [f for f in cluster.families if network.cidr(f) is not None]
     return Link(
-        ref=kernel_name or network.name,
+        ref=ref,
         alias=None if kernel_name else network.name,
         mac=str(nic.mac),
         addresses=tuple(str(a) for a in sorted(nic.addresses, key=lambda a: families.index(Family.of(a)))),
