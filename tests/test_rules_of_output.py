@@ -108,7 +108,8 @@ def test_selection_lists_positives_first_and_filters_like_talos() -> None:
 
 def test_selection_reports_positives_an_exclusion_swallows() -> None:
     selection = _selection(["2001:db8:20::/64", "192.168.10.0/24"], ["2001:db8::/32"])
-    assert selection.dead_positives() == [ipaddress.ip_network("2001:db8:20::/64")]
+    swallowed = (ipaddress.ip_network("2001:db8:20::/64"), ipaddress.ip_network("2001:db8::/32"))
+    assert selection.dead_positives() == [swallowed]
 
 
 def test_schema_talos_versions_are_the_supported_targets() -> None:

@@ -65,6 +65,9 @@ class _Builder:
         return None
 
     def interface(self, text: str, origin: Origin) -> IPInterface | None:
+        if "%" in text:
+            self._zone(text, origin)
+            return None
         if "/" not in text:
             self._invalid(
                 origin, f"{text!r} has no prefix length", f"write it with its network's prefix, e.g. {text}/24"
@@ -77,12 +80,21 @@ class _Builder:
             return None
 
     def address(self, text: str, origin: Origin) -> IPAddress | None:
+        if "%" in text:
+            self._zone(text, origin)
+            return None
         try:
             return ipaddress.ip_address(text)
         except ValueError:
             hint = "write the address without a prefix length" if "/" in text else "write an IPv4 or IPv6 address"
             self._invalid(origin, f"{text!r} is not an IP address", hint)
             return None
+
+    def _zone(self, text: str, origin: Origin) -> None:
+        # a zone index (fe80::1%eth0) names a link of one host; the link is already given by the NIC
+        self._invalid(
+            origin, f"{text!r} has a zone index", f"write it without the zone: {text.split('%', maxsplit=1)[0]}"
+        )
 
     def _invalid(self, origin: Origin, message: str, hint: str) -> None:
         self.diagnostics.append(INVALID_ADDRESS.at(origin, message, hint))

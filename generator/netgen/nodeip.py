@@ -26,13 +26,17 @@ class NodeIPSelection:
         return [str(p) for p in self.positives] + [f"!{e}" for e in self.exclusions]
 
     def selects(self, address: IPAddress) -> bool:
-        return any(address in p for p in self.positives if p.version == address.version) and not any(
-            address in e for e in self.exclusions if e.version == address.version
+        return any(address in p for p in self.positives if p.version == address.version) and not self.excluder(
+            ipaddress.ip_network(address)
         )
 
-    def dead_positives(self) -> list[IPNetwork]:
-        """Positive entries that a later exclusion removes entirely."""
-        return [p for p in self.positives if any(_within(p, e) for e in self.exclusions)]
+    def excluder(self, prefix: IPNetwork) -> IPNetwork | None:
+        """The exclusion that removes all of ``prefix`` (a single address is a /32 or /128)."""
+        return next((e for e in self.exclusions if _within(prefix, e)), None)
+
+    def dead_positives(self) -> list[tuple[IPNetwork, IPNetwork]]:
+        """Positive entries that a later exclusion removes entirely, with that exclusion."""
+        return [(p, e) for p in self.positives if (e := self.excluder(p)) is not None]
 
 
 def _within(inner: IPNetwork, outer: IPNetwork) -> bool:

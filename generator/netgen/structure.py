@@ -11,8 +11,9 @@ from collections.abc import Iterator
 from functools import cache
 from typing import Any
 
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, validators
 from jsonschema.exceptions import ValidationError, best_match
+from jsonschema.protocols import Validator
 
 from netgen.diagnostics import Diagnostic, Origin, Severity, register
 from netgen.resources import schema
@@ -65,9 +66,20 @@ _TYPE_NAMES = {
 }
 
 
+def _is_whole_number(_checker: object, instance: object) -> bool:
+    # JSON Schema counts 9000.0 as an integer; in YAML it is a float and the MTU must be a whole number
+    return isinstance(instance, int) and not isinstance(instance, bool)
+
+
+_InventoryValidator: type[Validator] = validators.extend(  # type: ignore[no-untyped-call]  # untyped upstream
+    Draft202012Validator,
+    type_checker=Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_whole_number),
+)
+
+
 @cache
-def inventory_validator() -> Draft202012Validator:
-    return Draft202012Validator(schema("inventory"))
+def inventory_validator() -> Validator:
+    return _InventoryValidator(schema("inventory"))
 
 
 def check_structure(data: Any, file: str) -> list[Diagnostic]:
@@ -100,9 +112,22 @@ def _diagnose(error: ValidationError, origin: Origin) -> Iterator[Diagnostic]:
         wanted = " or ".join(_TYPE_NAMES[t] for t in ([expected] if isinstance(expected, str) else expected))
         message = f"expected {wanted}, got {_type_of(instance)} {_shown(instance)}"
         yield WRONG_TYPE.at(origin, message, hint or f"write {wanted} here")
+    elif keyword in ("enum", "const") and not isinstance(instance, str) and _as_text(instance) in _texts(expected):
+        message = f"{_shown(instance)} is read as {_type_of(instance)}, not as the text {_as_text(instance)!r}"
+        yield WRONG_TYPE.at(origin, message, f'quote it: "{_as_text(instance)}"')
     else:
         message = _value_message(str(keyword), instance, expected) or error.message
+        if hint is None and keyword == "enum":
+            hint = "write one of: " + ", ".join(str(v) for v in expected)
         yield INVALID_VALUE.at(origin, message, hint or "see `netgen schema` for the allowed values")
+
+
+def _as_text(value: Any) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def _texts(expected: Any) -> set[str]:
+    return {str(v) for v in expected} if isinstance(expected, list) else {str(expected)}
 
 
 def _value_message(keyword: str, instance: Any, expected: Any) -> str | None:

@@ -86,12 +86,14 @@ def load_documents(text: str, name: str) -> tuple[list[Any], list[Diagnostic]]:
     try:
         documents = [document for document in _loader.load_all(text) if document is not None]
     except DuplicateKeyError as error:
-        return [], [_marked(DUPLICATE_KEY, error, name, "keep one of the two entries")]
+        return [], [_marked(DUPLICATE_KEY, error, name, text, "keep one of the two entries")]
     except MarkedYAMLError as error:
         problem = error.problem or ""
         if "could not determine a constructor" in problem:
-            return [], [_marked(UNSUPPORTED_TAG, error, name, "remove the tag; netgen reads plain data only")]
-        return [], [_marked(YAML_SYNTAX, error, name, _syntax_hint(text, error))]
+            tag = problem.split("tag ", 1)[-1].strip("'").replace("tag:yaml.org,2002:", "!!")
+            error.context, error.problem = None, f"the tag {tag} is not allowed"
+            return [], [_marked(UNSUPPORTED_TAG, error, name, text, "remove the tag; netgen reads plain data only")]
+        return [], [_marked(YAML_SYNTAX, error, name, text, _syntax_hint(text, error))]
     except YAMLError as error:
         return [], [YAML_SYNTAX.at(Origin(name), str(error).strip(), "check the YAML syntax").located(1, 1)]
     if not documents:
@@ -99,9 +101,13 @@ def load_documents(text: str, name: str) -> tuple[list[Any], list[Diagnostic]]:
     return documents, []
 
 
-def _marked(code: Any, error: MarkedYAMLError, name: str, hint: str) -> Diagnostic:
+def _marked(code: Any, error: MarkedYAMLError, name: str, text: str, hint: str) -> Diagnostic:
     mark = error.problem_mark or error.context_mark
     line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+    lines = text.splitlines() or [""]
+    if line > len(lines):
+        # the parser's mark sits past a last line without line break: show the end of that line
+        line, column = len(lines), len(lines[-1]) + 1
     message = " ".join(part for part in (error.context, error.problem) if part) or str(error)
     if isinstance(error, DuplicateKeyError):
         message = (error.problem or "duplicate key").split(" with value")[0]
@@ -115,4 +121,9 @@ def _syntax_hint(text: str, error: MarkedYAMLError) -> str:
         lines = text.splitlines()
         if mark.line < len(lines) and "\t" in lines[mark.line][: mark.column + 1]:
             return "YAML does not allow tabs for indentation; use spaces"
+        before = lines[max(mark.line - 1, 0) : mark.line + 1]
+        if any(("[" in line or "{" in line) and "::" in line for line in before):
+            return 'quote IPv6 addresses inside [ ] or { }: ["2001:db8::1"]'
+        if mark.line >= len(lines) - 1 and text.count("[") + text.count("{") > text.count("]") + text.count("}"):
+            return "the file ends inside an unclosed [ or {; close it"
     return "check indentation, ':' after keys and closing brackets or quotes on this line and the one before"

@@ -95,7 +95,7 @@ def families_have_cidrs(cluster: Cluster) -> Iterator[Finding]:
         present = {Family.of(c) for c in cidrs}
         for family in cluster.families:
             if family not in present:
-                yield Finding(k8s / key, f"{key} has no {family} prefix", f"add a {family} prefix to {key}")
+                yield Finding(k8s / key, f"{key} has no {family} prefix", f"add an {family} prefix to {key}")
 
 
 @cluster_rule("NG207", Severity.ERROR, "more than one value per family")

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterator
 
 from netgen.checks.framework import Finding, cluster_rule
-from netgen.diagnostics import Severity
-from netgen.model import Cluster, Family
+from netgen.diagnostics import Origin, Severity
+from netgen.model import Cluster, Family, Host, IPNetwork, Network
 from netgen.nodeip import node_ip_selection
 
 
@@ -56,7 +57,7 @@ def node_network_families(cluster: Cluster) -> Iterator[Finding]:
             yield Finding(
                 network.origin / "cidrs",
                 f"node network {network.name} has no {family} prefix, but cluster {cluster.name} is {family}",
-                f"add a {family} prefix to network {network.name}",
+                f"add an {family} prefix to network {network.name}",
             )
 
 
@@ -67,28 +68,36 @@ def node_address_selected(cluster: Cluster) -> Iterator[Finding]:
     address, or the whole node network prefix of a DHCP/SLAAC host, from the node-IP
     selection. kubelet would then find no node IP and etcd would never start.
     """
+    network = cluster.node_network
+    if network is None:
+        return
     for host in cluster.hosts:
         selection = node_ip_selection(cluster, host)
-        if selection is None:
+        nic = host.nic_on(network.name)
+        if selection is None or nic is None:
             continue
-        network = cluster.node_network
-        nic = host.nic_on(network.name) if network is not None else None
-        if nic is None:
-            continue
-        for index, address in enumerate(nic.addresses):
-            if not selection.selects(address.ip):
-                yield Finding(
-                    nic.origin / "addresses" / index,
-                    f"nodeIPExclude removes {address.ip}, the node address of host {host.name}",
-                    "narrow the excluded prefix so that it leaves the host's address",
-                )
-        for prefix in selection.dead_positives():
-            if nic.static_address(Family.of(prefix)) is None:
-                yield Finding(
-                    host.origin,
-                    f"nodeIPExclude removes all of {prefix}, the node network of host {host.name}",
-                    "exclude only the prefix that must not be used (e.g. the SLAAC /64), not the node network",
-                )
+        candidates = [(f"{a.ip}, the node address", ipaddress.ip_network(a.ip)) for a in nic.addresses]
+        candidates += [
+            (f"{prefix}, the node network", prefix)
+            for prefix, _ in selection.dead_positives()
+            if nic.static_address(Family.of(prefix)) is None
+        ]
+        for what, prefix in candidates:
+            exclusion = selection.excluder(prefix)
+            if exclusion is None:
+                continue
+            yield Finding(
+                _exclusion_origin(network, host, exclusion),
+                f"nodeIPExclude {exclusion} removes {what} of host {host.name}",
+                "exclude only the prefix that must not be used (e.g. the SLAAC /64), not the host's own address",
+            )
+
+
+def _exclusion_origin(network: Network, host: Host, exclusion: IPNetwork) -> Origin:
+    for owner, prefixes in ((host.origin, host.node_ip_exclude), (network.origin, network.node_ip_exclude)):
+        if exclusion in prefixes:
+            return owner / "nodeIPExclude" / prefixes.index(exclusion)
+    return host.origin
 
 
 @cluster_rule("NG309", Severity.WARNING, "nodeIPExclude has no effect")

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from netgen.checks.framework import Finding, cluster_rule
 from netgen.diagnostics import Severity
-from netgen.model import Cluster
+from netgen.model import Cluster, Family
 from netgen.planners.talos import MULTIDOC_SINCE
 
 
@@ -21,6 +21,8 @@ def vips_in_one_network(cluster: Cluster) -> Iterator[Finding]:
     for index, vip in enumerate(cluster.control_plane.vips):
         origin = cluster.control_plane.origin / "vips" / index
         network = next((n for n in cluster.networks if n.contains(vip)), None)
+        if Family.of(vip) not in cluster.families:
+            continue  # a family the cluster does not use at all (NG205)
         if network is None:
             yield Finding(
                 origin,
@@ -67,8 +69,8 @@ def controlplanes_reach_vip(cluster: Cluster) -> Iterator[Finding]:
     Every control plane needs a NIC on that network.
     """
     network = cluster.vip_network
-    if network is None:
-        return
+    if network is None or network is cluster.node_network:
+        return  # on the node network every host needs a NIC anyway (NG306)
     for host in cluster.hosts:
         if host.is_controlplane and host.nic_on(network.name) is None:
             yield Finding(
