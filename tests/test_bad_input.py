@@ -64,9 +64,9 @@ class Case:
         return all(CODES[e.code].severity is Severity.WARNING for e in self.expected)
 
     def display(self, expected: Expected) -> str:
-        """The file name netgen shows: the inventory's base name, a facts file as passed with --facts."""
+        """The file name netgen shows: each file as it was passed on the command line."""
         if expected.file is None:
-            return self.inventory.name
+            return str(self.inventory)
         return str(self.inventory.parent / expected.file)
 
     def wanted(self) -> Counter[Reported]:

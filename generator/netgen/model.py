@@ -215,11 +215,11 @@ class Cluster:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Inventory:
     clusters: tuple[Cluster, ...]
-    #: display name of the inventory file, as shown in diagnostics and headers
+    #: the inventory file as given (shown in diagnostics); headers and the manifest use its base name
     name: str
     #: source texts by display name (inventory and facts), for locating diagnostics
     sources: dict[str, str]
     #: sha256 of every input by display name, recorded in the output manifest
     digests: dict[str, str]
-    #: warnings found while loading (e.g. facts that contradict the inventory's NIC model)
-    warnings: tuple[Diagnostic, ...] = ()
+    #: problems of the facts files and of their match with the inventory
+    facts_diagnostics: tuple[Diagnostic, ...] = ()

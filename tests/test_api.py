@@ -1,0 +1,71 @@
+"""The library API as wrappers (Ansible, Terraform, scripts) use it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import netgen
+from conftest import ROOT
+
+EXAMPLE = ROOT / "inventories" / "example.yaml"
+
+
+def test_load_takes_a_path_text_or_bytes_alike() -> None:
+    text = EXAMPLE.read_text()
+    from_path = netgen.render(netgen.load(EXAMPLE))
+    from_text = netgen.render(netgen.load(text, name="example.yaml"))
+    from_bytes = netgen.render(netgen.load(text.encode(), name="example.yaml"))
+    assert dict(from_path) == dict(from_text) == dict(from_bytes)
+    assert all(isinstance(v, str) for v in from_path.values())
+    assert "lab/talos/nodes/cp-1.yaml" in from_path
+
+
+def test_diagnostics_are_data_with_positions() -> None:
+    broken = EXAMPLE.read_text().replace('"52:54:00:7a:66:a2"', '"52:54:00:7a:66:a0"')
+    with pytest.raises(netgen.InventoryError) as raised:
+        netgen.render(netgen.load(broken, name="inventory.yaml"))
+    (diagnostic,) = raised.value.diagnostics
+    assert (diagnostic.code, diagnostic.file, diagnostic.line, diagnostic.column) == ("NG104", "inventory.yaml", 41, 18)
+    assert diagnostic.path == "$.clusters[0].hosts[1].nics[0].mac"
+    assert diagnostic.as_dict()["severity"] == "error"
+    assert "copy-pasted" in diagnostic.hint
+
+
+def test_facts_problems_do_not_hide_the_cross_checks(tmp_path: Path) -> None:
+    facts = tmp_path / "facts"
+    facts.mkdir()
+    (facts / "cp-9.json").write_bytes((ROOT / "tests/golden/f1-facts/facts/cp-2.json").read_bytes())
+    broken = EXAMPLE.read_text().replace('"52:54:00:7a:66:a2"', '"52:54:00:7a:66:a0"')
+    inventory = netgen.load(broken, facts=[facts], name="inventory.yaml")
+    codes = sorted(d.code for d in netgen.validate(inventory))
+    assert codes == ["NG104", "NG403"]
+
+
+def test_validate_returns_warnings_and_render_keeps_them() -> None:
+    text = EXAMPLE.read_text().replace("name: ens7", "name: enx5254007a66a0")
+    inventory = netgen.load(text, name="inventory.yaml")
+    assert [d.code for d in netgen.validate(inventory)] == ["NG106"]
+    rendering = netgen.render(inventory)
+    assert [d.code for d in rendering.warnings] == ["NG106"]
+    assert "enx" not in "".join(rendering.values())
+
+
+def test_render_selected_clusters_and_unknown_names() -> None:
+    inventory = netgen.load(EXAMPLE)
+    assert set(netgen.render(inventory, clusters=["lab"])) == set(netgen.render(inventory))
+    with pytest.raises(netgen.UsageError, match="no cluster named nope"):
+        netgen.render(inventory, clusters=["nope"])
+
+
+def test_missing_inventory_is_a_usage_error(tmp_path: Path) -> None:
+    with pytest.raises(netgen.UsageError, match="does not exist"):
+        netgen.load(tmp_path / "missing.yaml")
+    with pytest.raises(netgen.UsageError, match="is a directory"):
+        netgen.load(tmp_path)
+
+
+def test_errors_share_one_root() -> None:
+    for error in (netgen.UsageError, netgen.InventoryError, netgen.VerificationError, netgen.OutputError):
+        assert issubclass(error, netgen.NetgenError)
