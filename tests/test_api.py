@@ -9,14 +9,14 @@ import pytest
 import netgen
 from conftest import ROOT
 
-EXAMPLE = ROOT / "inventories" / "example.yaml"
+EXAMPLE = ROOT / "tests" / "data" / "talos-only.yaml"
 
 
 def test_load_takes_a_path_text_or_bytes_alike() -> None:
     text = EXAMPLE.read_text()
     from_path = netgen.render(netgen.load(EXAMPLE))
-    from_text = netgen.render(netgen.load(text, name="example.yaml"))
-    from_bytes = netgen.render(netgen.load(text.encode(), name="example.yaml"))
+    from_text = netgen.render(netgen.load(text, name="talos-only.yaml"))
+    from_bytes = netgen.render(netgen.load(text.encode(), name="talos-only.yaml"))
     assert dict(from_path) == dict(from_text) == dict(from_bytes)
     assert all(isinstance(v, str) for v in from_path.values())
     assert "lab/talos/nodes/cp-1.yaml" in from_path

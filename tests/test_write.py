@@ -23,7 +23,7 @@ import netgen
 from conftest import ROOT
 from netgen.write import MANIFEST
 
-EXAMPLE = ROOT / "inventories" / "example.yaml"
+EXAMPLE = ROOT / "tests" / "data" / "talos-only.yaml"
 EXAMPLE_TEXT = EXAMPLE.read_text()
 HEAD, LAB = EXAMPLE_TEXT.split("clusters:\n", 1)
 NODES = ("cp-1", "cp-2", "cp-3", "worker-1")

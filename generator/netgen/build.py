@@ -13,18 +13,26 @@ from typing import Any, TypeVar
 
 from netgen.diagnostics import Diagnostic, Origin, Severity, register
 from netgen.model import (
+    AddressRange,
+    Attachment,
     Cluster,
     ControlPlane,
     Family,
     Host,
     IPAddress,
+    Ipam,
+    IpamType,
     IPInterface,
     IPNetwork,
     MacAddress,
+    MetalLB,
     Network,
     Nic,
+    Pool,
     Role,
     TalosVersion,
+    VCluster,
+    VClusterVersion,
 )
 
 INVALID_ADDRESS = register(
@@ -38,7 +46,20 @@ INVALID_ADDRESS = register(
     """,
 )
 
+MALFORMED_RANGE = register(
+    "NG501",
+    Severity.ERROR,
+    "malformed address range",
+    """
+    A MetalLB pool block or a Kube-OVN `exclude` entry is neither a prefix nor a well-formed
+    range: its ends are not addresses, are of different families, or the first is after the
+    last. Write a prefix (`192.168.20.0/28`) or `first-last` (pools) / `first..last`
+    (IPAM excludes) with first <= last.
+    """,
+)
+
 DEFAULT_TALOS_VERSION = "1.13"
+DEFAULT_METALLB_NAMESPACE = "metallb-system"
 
 T = TypeVar("T")
 
@@ -90,6 +111,35 @@ class _Builder:
             self._invalid(origin, f"{text!r} is not an IP address", hint)
             return None
 
+    def address_range(self, text: str, origin: Origin, separator: str) -> AddressRange | None:
+        """A prefix, a single address, or ``first<separator>last``."""
+        if separator in text:
+            first_text, last_text = (part.strip() for part in text.split(separator, 1))
+            try:
+                first, last = ipaddress.ip_address(first_text), ipaddress.ip_address(last_text)
+            except ValueError:
+                self._malformed(origin, f"{text!r} is not a range of two addresses", separator)
+                return None
+            if first.version != last.version or int(first) > int(last):
+                problem = "mixes IPv4 and IPv6" if first.version != last.version else "ends before it starts"
+                self._malformed(origin, f"range {text!r} {problem}", separator)
+                return None
+            return AddressRange(first=first, last=last, text=f"{first}{separator}{last}")
+        if "/" in text:
+            prefix = self.prefix(text, origin)
+            if prefix is None:
+                return None
+            return AddressRange(first=prefix.network_address, last=prefix.broadcast_address, text=str(prefix))
+        single = self.address(text, origin)
+        if single is None:
+            return None
+        return AddressRange(first=single, last=single, text=str(single))
+
+    def _malformed(self, origin: Origin, message: str, separator: str) -> None:
+        self.diagnostics.append(
+            MALFORMED_RANGE.at(origin, message, f"write a prefix or first{separator}last, first <= last, one family")
+        )
+
     def _zone(self, text: str, origin: Origin) -> None:
         # a zone index (fe80::1%eth0) names a link of one host; the link is already given by the NIC
         self._invalid(
@@ -119,6 +169,59 @@ class _Builder:
                 origin=cp_origin,
             ),
             hosts=tuple(self.host(h, origin / "hosts" / i) for i, h in enumerate(data["hosts"])),
+            metallb=self.metallb(data["metallb"], origin / "metallb") if "metallb" in data else None,
+            attachments=tuple(
+                self.attachment(a, origin / "attachments" / i) for i, a in enumerate(data.get("attachments", []))
+            ),
+            vclusters=tuple(
+                VCluster(
+                    name=v["name"],
+                    namespace=v["namespace"],
+                    version=VClusterVersion.parse(v["version"]),
+                    distro=v.get("distro", "k8s"),
+                    origin=origin / "vclusters" / i,
+                )
+                for i, v in enumerate(data.get("vclusters", []))
+            ),
+            origin=origin,
+        )
+
+    def metallb(self, data: dict[str, Any], origin: Origin) -> MetalLB:
+        pools = []
+        for index, pool in enumerate(data.get("pools", [])):
+            at = origin / "pools" / index
+            pools.append(
+                Pool(
+                    name=pool["name"],
+                    addresses=self.values(
+                        pool["addresses"], at / "addresses", lambda t, o: self.address_range(t, o, "-")
+                    ),
+                    auto_assign=pool.get("autoAssign", True),
+                    l2_network=pool["l2"]["network"] if "l2" in pool else None,
+                    origin=at,
+                )
+            )
+        return MetalLB(namespace=data.get("namespace", DEFAULT_METALLB_NAMESPACE), pools=tuple(pools), origin=origin)
+
+    def attachment(self, data: dict[str, Any], origin: Origin) -> Attachment:
+        ipam = data.get("ipam", {"type": "none"})
+        ipam_origin = origin / "ipam"
+        mac = data.get("mac", "perPod")
+        return Attachment(
+            name=data["name"],
+            namespace=data["namespace"],
+            network=data["network"],
+            mode=data.get("mode", "bridge"),
+            mac=None if mac == "perPod" else MacAddress.parse(mac),
+            ipam=Ipam(
+                type=IpamType(ipam["type"]),
+                cidrs=self.values(ipam.get("cidrs", []), ipam_origin / "cidrs", self.prefix),
+                gateways=self.values(ipam.get("gateways", []), ipam_origin / "gateways", self.address),
+                exclude=self.values(
+                    ipam.get("exclude", []), ipam_origin / "exclude", lambda t, o: self.address_range(t, o, "..")
+                ),
+                origin=ipam_origin,
+            ),
             origin=origin,
         )
 
@@ -142,14 +245,15 @@ class _Builder:
         )
 
     def nic(self, data: dict[str, Any], origin: Origin) -> Nic:
-        name = data.get("name")
+        name, model = data.get("name"), data.get("model")
         return Nic(
             mac=MacAddress.parse(data["mac"]),
             network=data.get("network"),
             addresses=self.values(data.get("addresses", []), origin / "addresses", self.interface),
-            model=data.get("model"),
+            model=model,
             name=name,
             name_origin=origin / "name" if name is not None else None,
+            model_origin=origin / "model" if model is not None else None,
             origin=origin,
         )
 

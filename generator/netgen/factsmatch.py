@@ -155,7 +155,7 @@ def _apply_link(host: Host, nic: Nic, link: LinkFact, diagnostics: list[Diagnost
                 f"write `name: {link.name}`, or drop `name` and let the facts fill it",
             )
         )
-    model = nic.model
+    model, model_origin = nic.model, nic.model_origin
     if link.driver is not None:
         driver_model = model_of(link.driver)
         if model is not None and model != driver_model:
@@ -167,5 +167,5 @@ def _apply_link(host: Host, nic: Nic, link: LinkFact, diagnostics: list[Diagnost
                     f"write `model: {driver_model}`, or drop `model`",
                 )
             )
-        model = driver_model
-    return replace(nic, name=name, name_origin=name_origin, model=model)
+        model, model_origin = driver_model, link.origin
+    return replace(nic, name=name, name_origin=name_origin, model=model, model_origin=model_origin)

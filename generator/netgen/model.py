@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network, IPv6Address, IPv6Interface, IPv6Network
 
@@ -31,6 +32,17 @@ class Family(enum.StrEnum):
     @classmethod
     def of(cls, value: IPAddress | IPInterface | IPNetwork) -> Family:
         return cls.IPV4 if value.version == 4 else cls.IPV6
+
+
+def in_prefix(address: IPAddress, prefix: IPNetwork) -> bool:
+    return address.version == prefix.version and int(prefix.network_address) <= int(address) <= int(
+        prefix.broadcast_address
+    )
+
+
+def within(inner: IPNetwork, outer: IPNetwork) -> bool:
+    """Whether all of ``inner`` lies in ``outer`` (mixed families never do)."""
+    return in_prefix(inner.network_address, outer) and in_prefix(inner.broadcast_address, outer)
 
 
 class Role(enum.StrEnum):
@@ -108,6 +120,8 @@ class Nic:
     origin: Origin
     #: where ``name`` came from: the inventory's ``name`` key or a facts file
     name_origin: Origin | None = None
+    #: where ``model`` came from: the inventory's ``model`` key or a facts file's driver
+    model_origin: Origin | None = None
 
     @property
     def link_name(self) -> str | None:
@@ -169,6 +183,115 @@ class ControlPlane:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class AddressRange:
+    """A block of addresses written as a prefix (``10.0.0.0/28``) or a range (``a-b``, ``a..b``)."""
+
+    first: IPAddress
+    last: IPAddress
+    #: the block as MetalLB or Kube-OVN takes it: the prefix, or ``first-last``
+    text: str
+
+    @property
+    def family(self) -> Family:
+        return Family.of(self.first)
+
+    def contains(self, address: IPAddress) -> bool:
+        return address.version == self.first.version and int(self.first) <= int(address) <= int(self.last)
+
+    def overlaps(self, other: AddressRange) -> bool:
+        return (
+            self.first.version == other.first.version
+            and int(self.first) <= int(other.last)
+            and int(other.first) <= int(self.last)
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Pool:
+    name: str
+    addresses: tuple[AddressRange, ...]
+    auto_assign: bool
+    #: the network whose NICs announce the pool over layer 2; None for no L2Advertisement
+    l2_network: str | None
+    origin: Origin
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MetalLB:
+    namespace: str
+    pools: tuple[Pool, ...]
+    origin: Origin
+
+
+class IpamType(enum.StrEnum):
+    KUBE_OVN = "kube-ovn"
+    HOST_LOCAL = "host-local"
+    STATIC = "static"
+    NONE = "none"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Ipam:
+    type: IpamType
+    cidrs: tuple[IPNetwork, ...]
+    gateways: tuple[IPAddress, ...]
+    exclude: tuple[AddressRange, ...]
+    origin: Origin
+
+    def allocatable(self, cidr: IPNetwork) -> list[AddressRange]:
+        """The blocks of ``cidr`` the IPAM may hand out: the subnet and (IPv4) broadcast
+        addresses never, the excluded blocks not either."""
+        first = int(cidr.network_address) + 1
+        last = int(cidr.broadcast_address) - (1 if cidr.version == 4 else 0)
+        holes = sorted((int(b.first), int(b.last)) for b in self.exclude if b.first.version == cidr.version)
+        bounds: list[tuple[int, int]] = []
+        start = first
+        for hole_first, hole_last in holes:
+            if hole_first > start:
+                bounds.append((start, min(hole_first - 1, last)))
+            start = max(start, hole_last + 1)
+        if start <= last:
+            bounds.append((start, last))
+        make = IPv4Address if cidr.version == 4 else IPv6Address
+        return [AddressRange(first=make(a), last=make(b), text=f"{make(a)}-{make(b)}") for a, b in bounds if a <= b]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Attachment:
+    name: str
+    namespace: str
+    network: str
+    mode: str
+    #: a fixed MAC, or None when each pod sets its own (Multus ``mac`` in the networks annotation)
+    mac: MacAddress | None
+    ipam: Ipam
+    origin: Origin
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class VClusterVersion:
+    major: int
+    minor: int
+
+    @classmethod
+    def parse(cls, text: str) -> VClusterVersion:
+        major, minor = text.split(".")
+        return cls(int(major), int(minor))
+
+    def __str__(self) -> str:
+        return f"{self.major}.{self.minor}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VCluster:
+    name: str
+    namespace: str
+    version: VClusterVersion
+    distro: str
+    origin: Origin
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Cluster:
     name: str
     talos_version: TalosVersion
@@ -179,10 +302,18 @@ class Cluster:
     networks: tuple[Network, ...]
     control_plane: ControlPlane
     hosts: tuple[Host, ...]
+    metallb: MetalLB | None = None
+    attachments: tuple[Attachment, ...] = ()
+    vclusters: tuple[VCluster, ...] = ()
     origin: Origin
 
     def network(self, name: str | None) -> Network | None:
         return next((n for n in self.networks if n.name == name), None)
+
+    def in_family_order(self, values: Iterable[IPNetwork | IPAddress]) -> tuple[str, ...]:
+        """Values as text, primary family first (the cluster's `families` order)."""
+        order = {family.version: index for index, family in enumerate(self.families)}
+        return tuple(str(v) for v in sorted(values, key=lambda v: order.get(v.version, len(order))))
 
     @property
     def vip_network(self) -> Network | None:

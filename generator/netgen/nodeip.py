@@ -12,7 +12,7 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 
-from netgen.model import Cluster, Family, Host, IPAddress, IPNetwork
+from netgen.model import Cluster, Family, Host, IPAddress, IPNetwork, within
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,19 +32,11 @@ class NodeIPSelection:
 
     def excluder(self, prefix: IPNetwork) -> IPNetwork | None:
         """The exclusion that removes all of ``prefix`` (a single address is a /32 or /128)."""
-        return next((e for e in self.exclusions if _within(prefix, e)), None)
+        return next((e for e in self.exclusions if within(prefix, e)), None)
 
     def dead_positives(self) -> list[tuple[IPNetwork, IPNetwork]]:
         """Positive entries that a later exclusion removes entirely, with that exclusion."""
         return [(p, e) for p in self.positives if (e := self.excluder(p)) is not None]
-
-
-def _within(inner: IPNetwork, outer: IPNetwork) -> bool:
-    return (
-        inner.version == outer.version
-        and int(outer.network_address) <= int(inner.network_address)
-        and int(inner.broadcast_address) <= int(outer.broadcast_address)
-    )
 
 
 def node_ip_selection(cluster: Cluster, host: Host) -> NodeIPSelection | None:

@@ -53,6 +53,11 @@ def yaml_scalar(value: object) -> str:
     return json.dumps(value)
 
 
+def json_block(value: object) -> str:
+    """JSON for a YAML block scalar (``key: |``): indented, one key per line, no trailing spaces."""
+    return json.dumps(value, indent=2)
+
+
 class RenderError(Exception):
     def __init__(self, artifact: Artifact, message: str) -> None:
         self.diagnostic = TEMPLATE_FAILED.at(
@@ -75,6 +80,7 @@ class Renderer:
             autoescape=False,
         )
         self.environment.filters["yaml"] = yaml_scalar
+        self.environment.filters["json"] = json_block
 
     def render(self, artifact: Artifact, header: str) -> str:
         try:

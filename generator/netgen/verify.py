@@ -8,6 +8,7 @@ for a number.
 
 from __future__ import annotations
 
+import json
 from functools import cache
 from typing import Any
 
@@ -46,9 +47,32 @@ _yaml11 = YAML(typ="safe", pure=False)
 _yaml11.version = (1, 1)
 
 
+# documents that carry another document as a JSON string, and the schema that one must satisfy
+_EMBEDDED_JSON = {"NetworkAttachmentDefinition": (("spec", "config"), "cni-conflist")}
+
+
 @cache
 def _validator(name: str) -> Draft202012Validator:
     return Draft202012Validator(schema(name))
+
+
+def _embedded_problem(document: Any) -> str | None:
+    """What is wrong with a document embedded as JSON text, if anything."""
+    if not isinstance(document, dict) or document.get("kind") not in _EMBEDDED_JSON:
+        return None
+    path, schema_name = _EMBEDDED_JSON[document["kind"]]
+    text: Any = document
+    for key in path:
+        text = text.get(key) if isinstance(text, dict) else None
+    try:
+        embedded = json.loads(text) if isinstance(text, str) else None
+    except ValueError as error:
+        return f"{'.'.join(path)} is not JSON: {error}"
+    violation = best_match(_validator(schema_name).iter_errors(embedded))
+    if violation is None:
+        return None
+    location = "/".join(str(p) for p in violation.absolute_path) or "top level"
+    return f"{'.'.join(path)} at {location}: {violation.message}"
 
 
 def verify(artifact: Artifact, text: str) -> list[Diagnostic]:
@@ -76,6 +100,12 @@ def verify(artifact: Artifact, text: str) -> list[Diagnostic]:
                     origin / index,
                     f"template {artifact.template}, {where} at {location}: {violation.message}",
                     f"the output must satisfy schemas/{artifact.schema}.schema.json; fix the template",
+                )
+            )
+        elif (problem := _embedded_problem(document)) is not None:
+            diagnostics.append(
+                OUTPUT_INVALID.at(
+                    origin / index, f"template {artifact.template}, {where}: {problem}", "fix the template"
                 )
             )
         if _normalised(document) != _normalised(document_11):

@@ -74,7 +74,17 @@ def families_used(cluster: Cluster) -> Iterator[Finding]:
         for n in cluster.networks
         for i, p in enumerate(n.node_ip_exclude)
     ]
-    values = [v for _, values in _lists(cluster) for v in values] + excludes
+    extras = [
+        _Value(b.first, p.origin / "addresses" / i, f"pool {p.name} block")
+        for p in (cluster.metallb.pools if cluster.metallb else ())
+        for i, b in enumerate(p.addresses)
+    ] + [
+        _Value(value, a.ipam.origin / key / i, f"IPAM {what} of {a.name}")
+        for a in cluster.attachments
+        for key, what, values in (("cidrs", "prefix", a.ipam.cidrs), ("gateways", "gateway", a.ipam.gateways))
+        for i, value in enumerate(values)
+    ]
+    values = [v for _, values in _lists(cluster) for v in values] + excludes + extras
     for item in values:
         if Family.of(item.value) not in cluster.families:
             yield Finding(

@@ -27,15 +27,22 @@ def _duplicates(named: Iterable[tuple[str, Origin]], kind: str, scope: str) -> I
 @inventory_rule("NG101", Severity.ERROR, "duplicate name")
 def unique_names(clusters: Sequence[Cluster]) -> Iterator[Finding]:
     """
-    Two clusters, two networks of one cluster, or two hosts of one cluster share a name.
-    Names become folder and file names (`OUT/<cluster>/talos/nodes/<host>.yaml`) and are
-    used as references, so each must be unique in its scope.
+    Two clusters share a name, or two networks, hosts, MetalLB pools, vclusters or
+    attachments (in one namespace) of one cluster do. Names become folder and file names
+    (`OUT/<cluster>/talos/nodes/<host>.yaml`) and references, so each must be unique in its
+    scope.
     """
     yield from _duplicates(((c.name, c.origin / "name") for c in clusters), "cluster", "")
     for cluster in clusters:
         scope = f" in cluster {cluster.name}"
         yield from _duplicates(((n.name, n.origin / "name") for n in cluster.networks), "network", scope)
         yield from _duplicates(((h.name, h.origin / "name") for h in cluster.hosts), "host", scope)
+        pools = cluster.metallb.pools if cluster.metallb else ()
+        yield from _duplicates(((p.name, p.origin / "name") for p in pools), "pool", scope)
+        yield from _duplicates(
+            ((f"{a.namespace}/{a.name}", a.origin / "name") for a in cluster.attachments), "attachment", scope
+        )
+        yield from _duplicates(((v.name, v.origin / "name") for v in cluster.vclusters), "vcluster", scope)
 
 
 def _unknown_network(cluster: Cluster, name: str, origin: Origin) -> Finding:
@@ -48,8 +55,9 @@ def _unknown_network(cluster: Cluster, name: str, origin: Origin) -> Finding:
 @cluster_rule("NG102", Severity.ERROR, "unknown network")
 def known_networks(cluster: Cluster) -> Iterator[Finding]:
     """
-    A NIC's `network` or the cluster's `kubernetes.nodeNetwork` names a network that the
-    cluster does not define under `networks`.
+    A NIC's `network`, the cluster's `kubernetes.nodeNetwork`, a MetalLB pool's `l2.network`
+    or an attachment's `network` names a network that the cluster does not define under
+    `networks`.
     """
     names = {n.name for n in cluster.networks}
     if cluster.node_network_name is not None and cluster.node_network_name not in names:
@@ -58,6 +66,12 @@ def known_networks(cluster: Cluster) -> Iterator[Finding]:
         for nic in host.nics:
             if nic.network is not None and nic.network not in names:
                 yield _unknown_network(cluster, nic.network, nic.origin / "network")
+    for pool in cluster.metallb.pools if cluster.metallb else ():
+        if pool.l2_network is not None and pool.l2_network not in names:
+            yield _unknown_network(cluster, pool.l2_network, pool.origin / "l2" / "network")
+    for attachment in cluster.attachments:
+        if attachment.network not in names:
+            yield _unknown_network(cluster, attachment.network, attachment.origin / "network")
 
 
 @cluster_rule("NG103", Severity.ERROR, "MAC is not a unicast address")

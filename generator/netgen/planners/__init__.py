@@ -11,12 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from netgen.model import Cluster
-from netgen.planners import talos
+from netgen.planners import attachments, metallb, talos, vcluster
 from netgen.planners.artifact import Artifact
 
 ClusterPlanner = Callable[[Cluster], Iterable[Artifact]]
 
-PLANNERS: tuple[ClusterPlanner, ...] = (talos.plan,)
+PLANNERS: tuple[ClusterPlanner, ...] = (talos.plan, metallb.plan, attachments.plan, vcluster.plan)
 
 
 def plan(cluster: Cluster) -> list[Artifact]:

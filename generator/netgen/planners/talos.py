@@ -7,10 +7,10 @@ from 1.12. A new Talos minor gets a new dialect entry (and its templates) here.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 
-from netgen.model import Cluster, Family, Host, IPAddress, IPNetwork, Nic, TalosVersion
+from netgen.model import Cluster, Family, Host, Nic, TalosVersion
 from netgen.nodeip import has_dynamic_ipv6, node_ip_selection
 from netgen.planners.artifact import Artifact
 
@@ -111,16 +111,11 @@ def plan(cluster: Cluster) -> Iterator[Artifact]:
         )
 
 
-def _in_family_order(cluster: Cluster, values: Iterable[IPNetwork | IPAddress]) -> tuple[str, ...]:
-    order = {family.version: index for index, family in enumerate(cluster.families)}
-    return tuple(str(v) for v in sorted(values, key=lambda v: order[v.version]))
-
-
 def cluster_patch(cluster: Cluster) -> ClusterPatch:
     return ClusterPatch(
         endpoint=cluster.endpoint,
-        pod_subnets=_in_family_order(cluster, cluster.pod_cidrs),
-        service_subnets=_in_family_order(cluster, cluster.service_cidrs),
+        pod_subnets=cluster.in_family_order(cluster.pod_cidrs),
+        service_subnets=cluster.in_family_order(cluster.service_cidrs),
     )
 
 
@@ -162,5 +157,5 @@ def _link(cluster: Cluster, host: Host, nic: Nic) -> Link:
         dhcp4=Family.IPV4 in families and nic.static_address(Family.IPV4) is None,
         dhcp6=Family.IPV6 in families and nic.static_address(Family.IPV6) is None,
         metric=metric,
-        vips=_in_family_order(cluster, cluster.control_plane.vips) if on_vip_network else (),
+        vips=cluster.in_family_order(cluster.control_plane.vips) if on_vip_network else (),
     )

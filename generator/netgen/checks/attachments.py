@@ -1,0 +1,220 @@
+"""Multus attachments: macvlan chains and their IPAM (SPEC §5.2, failure F4)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from netgen.checks.framework import Finding, cluster_rule
+from netgen.diagnostics import Severity
+from netgen.model import AddressRange, Attachment, Cluster, Host, IPAddress, IpamType, Nic, in_prefix, within
+
+
+def attachment_masters(cluster: Cluster, attachment: Attachment) -> list[tuple[Host, Nic]]:
+    """Every host's NIC on the attachment's network: the macvlan master on that host."""
+    return [(host, nic) for host in cluster.hosts if (nic := host.nic_on(attachment.network)) is not None]
+
+
+@cluster_rule("NG601", Severity.ERROR, "attachment master differs between hosts")
+def one_master_name(cluster: Cluster) -> Iterator[Finding]:
+    """
+    An attachment's `master` is the kernel name of each host's NIC on the attachment's
+    network, and one NetworkAttachmentDefinition holds one name for every node. Here the
+    hosts name that NIC differently (`ens7` on one, `enp1s0` on another), so pods on some
+    nodes would fail to start. Make the names equal on every host (a udev `.link` file, or
+    the same VM slot), or put the differing hosts on another network.
+    """
+    for attachment in cluster.attachments:
+        named = [(host, nic.name) for host, nic in attachment_masters(cluster, attachment) if nic.name is not None]
+        names = sorted({name for _, name in named})
+        if len(names) > 1:
+            listing = ", ".join(f"{host.name}: {name}" for host, name in named)
+            yield Finding(
+                attachment.origin / "network",
+                f"attachment {attachment.namespace}/{attachment.name}: the NICs on network {attachment.network} "
+                f"have different names ({listing})",
+                "give that NIC the same kernel name on every host",
+            )
+
+
+@cluster_rule("NG602", Severity.ERROR, "attachment master unknown")
+def master_name_known(cluster: Cluster) -> Iterator[Finding]:
+    """
+    An attachment needs the kernel name of the NIC it hangs off (`master`), but a host's NIC
+    on the attachment's network has no known name, or no host has a NIC on that network at
+    all. Add `name:` to the NIC, or pass the host's facts with `--facts`.
+    """
+    for attachment in cluster.attachments:
+        if cluster.network(attachment.network) is None:
+            continue
+        masters = attachment_masters(cluster, attachment)
+        where = f"attachment {attachment.namespace}/{attachment.name}"
+        if not masters:
+            yield Finding(
+                attachment.origin / "network",
+                f"{where}: no host has a NIC on network {attachment.network}",
+                "attach it to a network the hosts have a NIC on",
+            )
+        unnamed = [host.name for host, nic in masters if nic.name is None]
+        if unnamed:
+            yield Finding(
+                attachment.origin / "network",
+                f"{where}: the link name of the NIC on network {attachment.network} is unknown on {', '.join(unnamed)}",
+                "add `name:` to those NICs, or pass their facts with --facts",
+            )
+
+
+@cluster_rule("NG603", Severity.ERROR, "attachment MAC unusable")
+def attachment_mac_usable(cluster: Cluster) -> Iterator[Finding]:
+    """
+    An attachment's fixed MAC is all zeros, a multicast address, or the MAC of a host NIC.
+    macvlan cannot take a multicast MAC, and a host NIC's MAC would clash on the wire (the
+    plugin fails with "address already in use" when it is the master's own).
+    """
+    host_macs = {nic.mac: host.name for host in cluster.hosts for nic in host.nics}
+    for attachment in cluster.attachments:
+        mac = attachment.mac
+        if mac is None:
+            continue
+        problem = None
+        if mac.is_zero or mac.is_multicast:
+            problem = "is not a unicast MAC"
+        elif mac in host_macs:
+            problem = f"is a NIC of host {host_macs[mac]}"
+        if problem:
+            yield Finding(
+                attachment.origin / "mac",
+                f"MAC {mac} {problem}",
+                'use a locally administered unicast MAC (second hex digit 2, 6, a or e), e.g. "02:00:00:00:00:01"',
+            )
+
+
+@cluster_rule("NG604", Severity.WARNING, "fixed MAC on an attachment")
+def fixed_mac_single_pod(cluster: Cluster) -> Iterator[Finding]:
+    """
+    The attachment has a fixed MAC: every pod using it gets that MAC, so only one pod may use
+    the attachment at a time. For several pods use `mac: perPod` and set each pod's MAC in its
+    `k8s.v1.cni.cncf.io/networks` annotation.
+    """
+    for attachment in cluster.attachments:
+        if attachment.mac is not None:
+            yield Finding(
+                attachment.origin / "mac",
+                f"attachment {attachment.namespace}/{attachment.name} has the fixed MAC {attachment.mac}: "
+                "only one pod may use it",
+                "use `mac: perPod` if several pods attach to it",
+            )
+
+
+@cluster_rule("NG605", Severity.ERROR, "IPAM settings do not fit its type")
+def ipam_complete(cluster: Cluster) -> Iterator[Finding]:
+    """
+    Kube-OVN and host-local IPAM hand out addresses from `ipam.cidrs`, so they need them;
+    `static` takes each pod's addresses from its networks annotation and `none` configures no
+    address, so neither takes `cidrs`, `gateways` or `exclude`.
+    """
+    for attachment in cluster.attachments:
+        ipam = attachment.ipam
+        needs_cidrs = ipam.type in (IpamType.KUBE_OVN, IpamType.HOST_LOCAL)
+        if needs_cidrs and not ipam.cidrs:
+            yield Finding(ipam.origin, f"{ipam.type} IPAM needs `cidrs`", "add the prefixes to hand out under `cidrs`")
+        elif not needs_cidrs and (ipam.cidrs or ipam.gateways or ipam.exclude):
+            yield Finding(
+                ipam.origin,
+                f"{ipam.type} IPAM takes no cidrs, gateways or exclude",
+                "remove them, or use kube-ovn or host-local IPAM",
+            )
+
+
+@cluster_rule("NG606", Severity.ERROR, "IPAM address outside its CIDRs")
+def ipam_inside_cidrs(cluster: Cluster) -> Iterator[Finding]:
+    """
+    An IPAM gateway or `exclude` entry lies outside every prefix in `ipam.cidrs`, so it
+    excludes nothing or names a gateway pods cannot reach on-link.
+    """
+    for attachment in cluster.attachments:
+        ipam = attachment.ipam
+        if not ipam.cidrs:
+            continue
+        for index, gateway in enumerate(ipam.gateways):
+            if not any(in_prefix(gateway, c) for c in ipam.cidrs):
+                yield Finding(
+                    ipam.origin / "gateways" / index, f"gateway {gateway} is outside ipam.cidrs", "fix the gateway"
+                )
+        for index, block in enumerate(ipam.exclude):
+            if not any(in_prefix(block.first, c) and in_prefix(block.last, c) for c in ipam.cidrs):
+                yield Finding(
+                    ipam.origin / "exclude" / index, f"exclude {block.text} is outside ipam.cidrs", "fix the range"
+                )
+
+
+@cluster_rule("NG607", Severity.WARNING, "IPAM prefix outside the attachment's network")
+def ipam_on_network(cluster: Cluster) -> Iterator[Finding]:
+    """
+    An IPAM prefix does not lie inside the attachment's network. macvlan puts pods on the
+    network's own layer-2 segment, so pods with addresses from another prefix reach nothing
+    but each other unless a router on that segment serves the other prefix too.
+    """
+    for attachment in cluster.attachments:
+        network = cluster.network(attachment.network)
+        if network is None:
+            continue
+        for index, cidr in enumerate(attachment.ipam.cidrs):
+            if not any(within(cidr, prefix) for prefix in network.cidrs):
+                yield Finding(
+                    attachment.ipam.origin / "cidrs" / index,
+                    f"IPAM prefix {cidr} is not inside network {network.name} "
+                    f"({', '.join(str(c) for c in network.cidrs)})",
+                    "use (part of) the network's prefix, or check that a router serves this prefix on that segment",
+                )
+
+
+def _allocating(attachment: Attachment) -> bool:
+    return attachment.ipam.type in (IpamType.KUBE_OVN, IpamType.HOST_LOCAL)
+
+
+@cluster_rule("NG608", Severity.ERROR, "IPAM can hand out a used address")
+def ipam_avoids_used_addresses(cluster: Cluster) -> Iterator[Finding]:
+    """
+    Kube-OVN or host-local IPAM could give a pod an address that a host, a gateway or a VIP
+    already uses, because that address lies in `ipam.cidrs` and no `exclude` entry covers it.
+    Two machines would then answer for one address. Exclude it (a `first..last` range works).
+    """
+    used: dict[IPAddress, str] = {
+        a.ip: f"the address of host {h.name}" for h in cluster.hosts for n in h.nics for a in n.addresses
+    }
+    used |= {g: f"the gateway of network {n.name}" for n in cluster.networks for g in n.gateways}
+    used |= dict.fromkeys(cluster.control_plane.vips, "a control-plane VIP")
+    for attachment in filter(_allocating, cluster.attachments):
+        ipam = attachment.ipam
+        gateways = set(ipam.gateways)  # the IPAM reserves its own gateways
+        for index, cidr in enumerate(ipam.cidrs):
+            blocks = ipam.allocatable(cidr)
+            for address, owner in sorted(used.items(), key=lambda kv: (kv[0].version, int(kv[0]))):
+                if address not in gateways and any(b.contains(address) for b in blocks):
+                    yield Finding(
+                        ipam.origin / "cidrs" / index,
+                        f"attachment {attachment.namespace}/{attachment.name} may hand out {address}, {owner}",
+                        f'add "{address}" (or a range holding it) to ipam.exclude',
+                    )
+
+
+@cluster_rule("NG609", Severity.ERROR, "two attachments hand out the same addresses")
+def ipam_disjoint(cluster: Cluster) -> Iterator[Finding]:
+    """
+    Two attachments with Kube-OVN or host-local IPAM can hand out the same addresses: neither
+    knows about the other's leases, so two pods would get one address. Split the prefix
+    between them with `exclude`.
+    """
+    seen: list[tuple[Attachment, AddressRange]] = []
+    for attachment in filter(_allocating, cluster.attachments):
+        blocks = [b for cidr in attachment.ipam.cidrs for b in attachment.ipam.allocatable(cidr)]
+        clash = next(((other, b) for other, block in seen for b in blocks if b.overlaps(block)), None)
+        if clash is not None:
+            other, block = clash
+            yield Finding(
+                attachment.ipam.origin,
+                f"attachments {other.namespace}/{other.name} and {attachment.namespace}/{attachment.name} "
+                f"can both hand out addresses of {block.text}",
+                "exclude each one's part of the prefix from the other",
+            )
+        seen += [(attachment, b) for b in blocks]

@@ -1,0 +1,123 @@
+"""Multus NetworkAttachmentDefinitions: macvlan + tuning chains (SPEC §5.2, failure F4).
+
+macvlan sets the MAC when it creates the link (so the IPv6 link-local address is derived
+from the right MAC) and tuning sets it again afterwards; both take it from the Multus
+``mac`` capability, or both carry the fixed MAC. Kube-OVN IPAM never sets a macvlan NIC's
+MAC (kube-ovn#4834), which is why the chain must.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from netgen.model import Attachment, Cluster, Family, Ipam, IpamType, IPNetwork, in_prefix
+from netgen.planners.artifact import Artifact
+
+CNI_VERSION = "1.0.0"  # reference plugins before 1.6 refuse 1.1.0; Debian bookworm ships 1.1.1
+KUBE_OVN_SOCKET = "/run/openvswitch/kube-ovn-daemon.sock"
+
+
+@dataclass(frozen=True, slots=True)
+class SubnetPlan:
+    name: str
+    protocol: str
+    provider: str
+    cidr_block: str
+    gateway: str | None
+    exclude_ips: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AttachmentPlan:
+    name: str
+    namespace: str
+    #: the CNI network configuration list, in the key order it is written
+    config: dict[str, Any]
+    per_pod_mac: bool
+    subnet: SubnetPlan | None
+
+
+def plan(cluster: Cluster) -> Iterator[Artifact]:
+    for attachment in cluster.attachments:
+        yield Artifact(
+            path=f"{cluster.name}/kubernetes/attachments/{attachment.namespace}/{attachment.name}.yaml",
+            template="kubernetes/attachment.yaml.j2",
+            context={"attachment": attachment_plan(cluster, attachment)},
+            schema="attachment",
+        )
+
+
+def attachment_plan(cluster: Cluster, attachment: Attachment) -> AttachmentPlan:
+    network = cluster.network(attachment.network)
+    master = next(nic.name for host in cluster.hosts if (nic := host.nic_on(attachment.network)) and nic.name)
+    capabilities = {"mac": True} if attachment.mac is None else {}
+    if attachment.ipam.type is IpamType.STATIC:
+        capabilities["ips"] = True  # static IPAM takes each pod's addresses from the networks annotation
+    macvlan: dict[str, Any] = {"type": "macvlan", "master": master, "mode": attachment.mode}
+    if network is not None and network.mtu is not None:
+        macvlan["mtu"] = network.mtu
+    macvlan["ipam"] = _ipam_config(cluster, attachment)
+    tuning: dict[str, Any] = {"type": "tuning"}
+    if attachment.mac is not None:
+        macvlan["mac"] = tuning["mac"] = str(attachment.mac)
+    else:
+        tuning["capabilities"] = {"mac": True}
+    if capabilities:
+        macvlan["capabilities"] = capabilities
+    return AttachmentPlan(
+        name=attachment.name,
+        namespace=attachment.namespace,
+        config={"cniVersion": CNI_VERSION, "name": attachment.name, "plugins": [macvlan, tuning]},
+        per_pod_mac=attachment.mac is None,
+        subnet=_subnet(cluster, attachment) if attachment.ipam.type is IpamType.KUBE_OVN else None,
+    )
+
+
+def _provider(attachment: Attachment) -> str:
+    return f"{attachment.name}.{attachment.namespace}"
+
+
+def _ipam_config(cluster: Cluster, attachment: Attachment) -> dict[str, Any]:
+    ipam = attachment.ipam
+    match ipam.type:
+        case IpamType.KUBE_OVN:
+            return {"type": "kube-ovn", "server_socket": KUBE_OVN_SOCKET, "provider": _provider(attachment)}
+        case IpamType.HOST_LOCAL:
+            cidrs = [ipaddress.ip_network(c) for c in cluster.in_family_order(ipam.cidrs)]
+            return {"type": "host-local", "ranges": [_host_local_ranges(c, ipam) for c in cidrs]}
+        case IpamType.STATIC:
+            return {"type": "static"}
+    return {}
+
+
+def _host_local_ranges(cidr: IPNetwork, ipam: Ipam) -> list[dict[str, str]]:
+    """One host-local range set: the prefix, split around the excluded blocks."""
+    gateway = next((g for g in ipam.gateways if in_prefix(g, cidr)), None)
+    blocks = ipam.allocatable(cidr) if ipam.exclude else [None]
+    ranges = []
+    for block in blocks:
+        entry = {"subnet": str(cidr)}
+        if block is not None:
+            entry |= {"rangeStart": str(block.first), "rangeEnd": str(block.last)}
+        if gateway is not None:
+            entry["gateway"] = str(gateway)
+        ranges.append(entry)
+    return ranges
+
+
+def _subnet(cluster: Cluster, attachment: Attachment) -> SubnetPlan:
+    ipam = attachment.ipam
+    families = {Family.of(c) for c in ipam.cidrs}
+    protocol = "Dual" if len(families) == 2 else ("IPv4" if Family.IPV4 in families else "IPv6")
+    gateways = cluster.in_family_order(ipam.gateways)
+    return SubnetPlan(
+        name=f"{attachment.namespace}-{attachment.name}",
+        protocol=protocol,
+        provider=_provider(attachment),
+        cidr_block=",".join(cluster.in_family_order(ipam.cidrs)),
+        gateway=",".join(gateways) if gateways else None,
+        exclude_ips=tuple(str(b.first) if b.first == b.last else f"{b.first}..{b.last}" for b in ipam.exclude),
+    )
