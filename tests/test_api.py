@@ -69,3 +69,9 @@ def test_missing_inventory_is_a_usage_error(tmp_path: Path) -> None:
 def test_errors_share_one_root() -> None:
     for error in (netgen.UsageError, netgen.InventoryError, netgen.VerificationError, netgen.OutputError):
         assert issubclass(error, netgen.NetgenError)
+
+
+def test_progress_is_reported_per_cluster() -> None:
+    calls: list[tuple[int, int]] = []
+    netgen.render(netgen.load(EXAMPLE), progress=lambda done, total: calls.append((done, total)))
+    assert calls == [(1, 1)]

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import enum
 import json
+import os
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -69,6 +70,23 @@ def _fail(message: str, code: int) -> NoReturn:
     raise typer.Exit(code)
 
 
+# below this many hosts a render takes well under a second: no progress bar
+PROGRESS_MIN_HOSTS = 500
+
+
+def progress_bar(loaded: netgen.Inventory) -> Callable[[int, int], None] | None:
+    """A progress line on stderr for long renders on a terminal; never in CI logs or pipes."""
+    hosts = sum(len(cluster.hosts) for cluster in loaded.clusters)
+    if hosts < PROGRESS_MIN_HOSTS or os.environ.get("CI") or not sys.stderr.isatty():
+        return None
+
+    def report(done: int, total: int) -> None:
+        sys.stderr.write(f"\rnetgen: rendering cluster {done}/{total}" if done < total else "\r\033[K")
+        sys.stderr.flush()
+
+    return report
+
+
 def _strict_failure(diagnostics: Sequence[Diagnostic], strict: bool) -> bool:
     return has_errors(list(diagnostics)) or (strict and bool(diagnostics))
 
@@ -96,7 +114,7 @@ def render(
     """Render every artifact of INVENTORY into OUT (atomically; unchanged files are left alone)."""
     try:
         loaded = netgen.load(inventory, facts=facts or [])
-        rendering = netgen.render(loaded, clusters=cluster or None, templates=templates)
+        rendering = netgen.render(loaded, clusters=cluster or None, templates=templates, progress=progress_bar(loaded))
     except DiagnosticsError as error:
         _report(error.diagnostics, output_format)
         raise typer.Exit(EXIT_INPUT) from None

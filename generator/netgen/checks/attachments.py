@@ -66,11 +66,12 @@ def master_name_known(cluster: Cluster) -> Iterator[Finding]:
 @cluster_rule("NG603", Severity.ERROR, "attachment MAC unusable")
 def attachment_mac_usable(cluster: Cluster) -> Iterator[Finding]:
     """
-    An attachment's fixed MAC is all zeros, a multicast address, or the MAC of a host NIC.
-    macvlan cannot take a multicast MAC, and a host NIC's MAC would clash on the wire (the
-    plugin fails with "address already in use" when it is the master's own).
+    An attachment's fixed MAC is all zeros, a multicast address, the MAC of a host NIC or the
+    fixed MAC of another attachment. macvlan cannot take a multicast MAC, and a MAC used twice
+    clashes on the wire (the plugin fails with "address already in use" when it is the
+    master's own).
     """
-    host_macs = {nic.mac: host.name for host in cluster.hosts for nic in host.nics}
+    owners = {nic.mac: f"a NIC of host {host.name}" for host in cluster.hosts for nic in host.nics}
     for attachment in cluster.attachments:
         mac = attachment.mac
         if mac is None:
@@ -78,14 +79,15 @@ def attachment_mac_usable(cluster: Cluster) -> Iterator[Finding]:
         problem = None
         if mac.is_zero or mac.is_multicast:
             problem = "is not a unicast MAC"
-        elif mac in host_macs:
-            problem = f"is a NIC of host {host_macs[mac]}"
+        elif mac in owners:
+            problem = f"is {owners[mac]}"
         if problem:
             yield Finding(
                 attachment.origin / "mac",
                 f"MAC {mac} {problem}",
                 'use a locally administered unicast MAC (second hex digit 2, 6, a or e), e.g. "02:00:00:00:00:01"',
             )
+        owners.setdefault(mac, f"the MAC of attachment {attachment.namespace}/{attachment.name}")
 
 
 @cluster_rule("NG604", Severity.WARNING, "fixed MAC on an attachment")
