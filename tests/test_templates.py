@@ -55,3 +55,10 @@ def test_a_broken_override_names_its_line(run_cli, tmp_path: Path) -> None:
     result = run_cli("render", EXAMPLE, "-o", tmp_path / "out", "--templates", templates)
     assert result.exit_code == 1
     assert "template talos/cluster.yaml.j2: line 2:" in result.stderr
+
+
+def test_a_missing_template_directory_is_a_usage_error(run_cli, tmp_path: Path) -> None:
+    result = run_cli("render", EXAMPLE, "-o", tmp_path / "out", "--templates", tmp_path / "missing")
+    assert result.exit_code == 2
+    assert "template directory" in result.stderr
+    assert not (tmp_path / "out").exists()
