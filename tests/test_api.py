@@ -75,3 +75,17 @@ def test_progress_is_reported_per_cluster() -> None:
     calls: list[tuple[int, int]] = []
     netgen.render(netgen.load(EXAMPLE), progress=lambda done, total: calls.append((done, total)))
     assert calls == [(1, 1)]
+
+
+def test_each_structural_problem_is_reported_once() -> None:
+    text = "apiVersion: netgen/v1alpha1\nclusters:\n  - name: lab\n    families: [ipv4]\n"
+    with pytest.raises(netgen.InventoryError) as raised:
+        netgen.load(text, name="inventory.yaml")
+    messages = [d.message for d in raised.value.diagnostics]
+    assert len(messages) == len(set(messages))
+    assert sorted(m for m in messages if m.startswith("missing")) == [
+        "missing required key 'hosts'",
+        "missing required key 'kind'",
+        "missing required key 'kubernetes'",
+        "missing required key 'networks'",
+    ]

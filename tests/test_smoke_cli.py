@@ -15,3 +15,11 @@ def test_example_renders_and_check_is_clean(run_cli, tmp_path: Path) -> None:
     check = run_cli("render", ROOT / "inventories" / "example.yaml", "-o", out, "--check")
     assert check.exit_code == 0, check.stdout
     assert check.stdout == ""
+
+
+def test_version(run_cli) -> None:
+    import netgen
+
+    result = run_cli("--version")
+    assert result.exit_code == 0
+    assert result.stdout == f"netgen {netgen.__version__}\n"

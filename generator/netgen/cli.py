@@ -37,7 +37,6 @@ class Format(enum.StrEnum):
 
 app = typer.Typer(
     name="netgen",
-    help="Render network config for Talos, Multus, MetalLB and vcluster from one inventory, all checked first.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
@@ -89,6 +88,22 @@ def progress_bar(loaded: netgen.Inventory) -> Callable[[int, int], None] | None:
 
 def _strict_failure(diagnostics: Sequence[Diagnostic], strict: bool) -> bool:
     return has_errors(list(diagnostics)) or (strict and bool(diagnostics))
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"netgen {netgen.__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[
+        bool | None,
+        typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit."),
+    ] = None,
+) -> None:
+    """Render network config for Talos, Multus, MetalLB and vcluster from one inventory, all checked first."""
 
 
 @app.command()

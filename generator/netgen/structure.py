@@ -83,12 +83,14 @@ def inventory_validator() -> Validator:
 
 
 def check_structure(data: Any, file: str) -> list[Diagnostic]:
-    """Every structural problem of an inventory document."""
-    return [
+    """Every structural problem of an inventory document, each once."""
+    diagnostics = (
         diagnostic
         for error in inventory_validator().iter_errors(data)
         for diagnostic in _diagnose(error, Origin(file, tuple(error.absolute_path)))
-    ]
+    )
+    # jsonschema reports `required` once per missing key, each error naming all of them
+    return list(dict.fromkeys(diagnostics))
 
 
 def _diagnose(error: ValidationError, origin: Origin) -> Iterator[Diagnostic]:

@@ -214,7 +214,8 @@ def _commit(out: Path, changes: Mapping[str, str], stale: list[str]) -> None:
                 f"the previous files are kept in {transaction.scratch}"
             ) from error
         if isinstance(error, OSError):
-            raise OutputError(f"cannot write to {out}: {error}; nothing was changed") from error
+            reason = f"{error.strerror}: {error.filename}" if error.strerror and error.filename else str(error)
+            raise OutputError(f"cannot write to {out} ({reason}); nothing was changed") from error
         raise
     if transaction.scratch is not None:
         shutil.rmtree(transaction.scratch, ignore_errors=True)
