@@ -355,7 +355,11 @@ def run_and_verify(
         pod_uid=str(uuid.uuid4()),
         mac=plan.expected if plan.per_pod and mac_in_cni_args else None,
     )
-    rt = box.runtime_conf(capability_args={"mac": plan.expected} if plan.per_pod else {}, cni_args=cni_args)
+    capability_args: dict[str, Any] = {"mac": plan.expected} if plan.per_pod else {}
+    if any((p.get("capabilities") or {}).get("ips") is True for p in conflist["plugins"]):
+        # static IPAM: the pod names its addresses in the networks annotation; Multus passes them on
+        capability_args["ips"] = [TEST_NET_ADDRESS]
+    rt = box.runtime_conf(capability_args=capability_args, cni_args=cni_args)
     runtime = CniRuntime()
     result: dict[str, Any] | None = None
     deleted = False

@@ -113,6 +113,14 @@ class _Builder:
 
     def address_range(self, text: str, origin: Origin, separator: str) -> AddressRange | None:
         """A prefix, a single address, or ``first<separator>last``."""
+        if "%" in text:
+            self._zone(text, origin)
+            return None
+        other = ".." if separator == "-" else "-"
+        if separator not in text and other in text:
+            # MetalLB writes ranges with '-', Kube-OVN with '..': the other tool's form
+            self._malformed(origin, f"{text!r} uses {other!r}; here a range is written first{separator}last", separator)
+            return None
         if separator in text:
             first_text, last_text = (part.strip() for part in text.split(separator, 1))
             try:
@@ -120,9 +128,15 @@ class _Builder:
             except ValueError:
                 self._malformed(origin, f"{text!r} is not a range of two addresses", separator)
                 return None
-            if first.version != last.version or int(first) > int(last):
-                problem = "mixes IPv4 and IPv6" if first.version != last.version else "ends before it starts"
-                self._malformed(origin, f"range {text!r} {problem}", separator)
+            if first.version != last.version:
+                self._malformed(origin, f"range {text!r} mixes IPv4 and IPv6", separator)
+                return None
+            if int(first) > int(last):
+                self.diagnostics.append(
+                    MALFORMED_RANGE.at(
+                        origin, f"range {text!r} ends before it starts", f"did you mean {last}{separator}{first}?"
+                    )
+                )
                 return None
             return AddressRange(first=first, last=last, text=f"{first}{separator}{last}")
         if "/" in text:

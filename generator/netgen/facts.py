@@ -70,6 +70,8 @@ class LinkFact:
     name: str
     driver: str | None
     origin: Origin
+    #: where the driver is written, when the facts give one
+    driver_origin: Origin | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,10 +233,8 @@ def _talosctl(documents: list[Any], name: str) -> tuple[list[_Candidate], list[D
         if problem is not None:
             problems.append(problem)
         elif mac is not None:
-            driver = spec.get("driver")
-            link = LinkFact(
-                mac, link_name, driver if isinstance(driver, str) and driver else None, at / "metadata" / "id"
-            )
+            driver = spec.get("driver") if isinstance(spec.get("driver"), str) and spec.get("driver") else None
+            link = LinkFact(mac, link_name, driver, at / "metadata" / "id", at / "spec" / "driver" if driver else None)
             candidates.append(_Candidate(link, owns_mac=field == "permanentAddr"))
     return candidates, problems
 
@@ -307,8 +307,8 @@ def _ansible(document: dict[Any, Any], name: str) -> tuple[list[_Candidate], lis
         if problem is not None:
             problems.append(problem)
         elif mac is not None:
-            module = entry.get("module")
-            link = LinkFact(mac, link_name, module if isinstance(module, str) and module else None, name_at)
+            module = entry.get("module") if isinstance(entry.get("module"), str) and entry.get("module") else None
+            link = LinkFact(mac, link_name, module, name_at, at / key / "module" if module else None)
             candidates.append(_Candidate(link, owns_mac=field == "perm_macaddress"))
     return candidates, problems
 

@@ -167,5 +167,6 @@ def _apply_link(host: Host, nic: Nic, link: LinkFact, diagnostics: list[Diagnost
                     f"write `model: {driver_model}`, or drop `model`",
                 )
             )
-        model, model_origin = driver_model, link.origin
+        if model != driver_model:
+            model, model_origin = driver_model, link.driver_origin
     return replace(nic, name=name, name_origin=name_origin, model=model, model_origin=model_origin)

@@ -124,6 +124,12 @@ class Nic:
     model_origin: Origin | None = None
 
     @property
+    def interface_name(self) -> str | None:
+        """The kernel name for consumers that match names exactly (MetalLB, macvlan's
+        master); an ``enx`` altname is never one of them."""
+        return None if self.name is None or is_mac_altname(self.name) else self.name
+
+    @property
     def link_name(self) -> str | None:
         """The kernel name to configure this NIC by, if one is known and stable; the MAC
         selects the NIC otherwise."""

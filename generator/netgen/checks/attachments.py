@@ -24,7 +24,11 @@ def one_master_name(cluster: Cluster) -> Iterator[Finding]:
     the same VM slot), or put the differing hosts on another network.
     """
     for attachment in cluster.attachments:
-        named = [(host, nic.name) for host, nic in attachment_masters(cluster, attachment) if nic.name is not None]
+        named = [
+            (host, nic.interface_name)
+            for host, nic in attachment_masters(cluster, attachment)
+            if nic.interface_name is not None
+        ]
         names = sorted({name for _, name in named})
         if len(names) > 1:
             listing = ", ".join(f"{host.name}: {name}" for host, name in named)
@@ -54,7 +58,7 @@ def master_name_known(cluster: Cluster) -> Iterator[Finding]:
                 f"{where}: no host has a NIC on network {attachment.network}",
                 "attach it to a network the hosts have a NIC on",
             )
-        unnamed = [host.name for host, nic in masters if nic.name is None]
+        unnamed = [host.name for host, nic in masters if nic.interface_name is None]
         if unnamed:
             yield Finding(
                 attachment.origin / "network",
@@ -110,21 +114,35 @@ def fixed_mac_single_pod(cluster: Cluster) -> Iterator[Finding]:
 @cluster_rule("NG605", Severity.ERROR, "IPAM settings do not fit its type")
 def ipam_complete(cluster: Cluster) -> Iterator[Finding]:
     """
-    Kube-OVN and host-local IPAM hand out addresses from `ipam.cidrs`, so they need them;
-    `static` takes each pod's addresses from its networks annotation and `none` configures no
-    address, so neither takes `cidrs`, `gateways` or `exclude`.
+    Kube-OVN and host-local IPAM hand out addresses from `ipam.cidrs`, so they need them, and
+    their `exclude` must leave something to hand out; `static` takes each pod's addresses
+    from its networks annotation and `none` configures no address, so neither takes `cidrs`,
+    `gateways` or `exclude`.
     """
     for attachment in cluster.attachments:
         ipam = attachment.ipam
         needs_cidrs = ipam.type in (IpamType.KUBE_OVN, IpamType.HOST_LOCAL)
+        extra = next((key for key, values in _ipam_lists(attachment) if values), None)
         if needs_cidrs and not ipam.cidrs:
             yield Finding(ipam.origin, f"{ipam.type} IPAM needs `cidrs`", "add the prefixes to hand out under `cidrs`")
-        elif not needs_cidrs and (ipam.cidrs or ipam.gateways or ipam.exclude):
+        elif not needs_cidrs and extra is not None:
             yield Finding(
-                ipam.origin,
+                (ipam.origin / extra).at_key(),
                 f"{ipam.type} IPAM takes no cidrs, gateways or exclude",
                 "remove them, or use kube-ovn or host-local IPAM",
             )
+        for index, cidr in enumerate(ipam.cidrs if needs_cidrs else ()):
+            if not ipam.allocatable(cidr):
+                yield Finding(
+                    ipam.origin / "cidrs" / index,
+                    f"ipam.exclude leaves no address of {cidr} to hand out",
+                    "exclude less of the prefix",
+                )
+
+
+def _ipam_lists(attachment: Attachment) -> tuple[tuple[str, tuple[object, ...]], ...]:
+    ipam = attachment.ipam
+    return (("cidrs", ipam.cidrs), ("gateways", ipam.gateways), ("exclude", ipam.exclude))
 
 
 @cluster_rule("NG606", Severity.ERROR, "IPAM address outside its CIDRs")
@@ -137,15 +155,20 @@ def ipam_inside_cidrs(cluster: Cluster) -> Iterator[Finding]:
         ipam = attachment.ipam
         if not ipam.cidrs:
             continue
+        cidrs = ", ".join(str(c) for c in ipam.cidrs)
         for index, gateway in enumerate(ipam.gateways):
             if not any(in_prefix(gateway, c) for c in ipam.cidrs):
                 yield Finding(
-                    ipam.origin / "gateways" / index, f"gateway {gateway} is outside ipam.cidrs", "fix the gateway"
+                    ipam.origin / "gateways" / index,
+                    f"gateway {gateway} is outside ipam.cidrs ({cidrs})",
+                    "use the router's address inside those prefixes",
                 )
         for index, block in enumerate(ipam.exclude):
             if not any(in_prefix(block.first, c) and in_prefix(block.last, c) for c in ipam.cidrs):
                 yield Finding(
-                    ipam.origin / "exclude" / index, f"exclude {block.text} is outside ipam.cidrs", "fix the range"
+                    ipam.origin / "exclude" / index,
+                    f"exclude {block.text} is not inside one of ipam.cidrs ({cidrs})",
+                    "exclude only addresses of those prefixes (split a range that spans two)",
                 )
 
 
@@ -213,10 +236,50 @@ def ipam_disjoint(cluster: Cluster) -> Iterator[Finding]:
         clash = next(((other, b) for other, block in seen for b in blocks if b.overlaps(block)), None)
         if clash is not None:
             other, block = clash
+            index = next(i for i, c in enumerate(attachment.ipam.cidrs) if in_prefix(block.first, c))
             yield Finding(
-                attachment.ipam.origin,
+                attachment.ipam.origin / "cidrs" / index,
                 f"attachments {other.namespace}/{other.name} and {attachment.namespace}/{attachment.name} "
                 f"can both hand out addresses of {block.text}",
                 "exclude each one's part of the prefix from the other",
             )
         seen += [(attachment, b) for b in blocks]
+
+
+@cluster_rule("NG610", Severity.WARNING, "hosts without the attachment's network")
+def attachment_on_every_host(cluster: Cluster) -> Iterator[Finding]:
+    """
+    Some hosts have no NIC on the attachment's network, so a pod that uses the attachment
+    fails to start there ("Link not found"). Keep such pods off those nodes (a node selector
+    or affinity), or give every host a NIC on the network.
+    """
+    for attachment in cluster.attachments:
+        masters = attachment_masters(cluster, attachment)
+        missing = [host.name for host in cluster.hosts if host.nic_on(attachment.network) is None]
+        if masters and missing:
+            yield Finding(
+                attachment.origin / "network",
+                f"attachment {attachment.namespace}/{attachment.name}: {', '.join(missing)} "
+                f"{'has' if len(missing) == 1 else 'have'} no NIC on network {attachment.network}",
+                "schedule pods that use it only onto hosts with that NIC",
+            )
+
+
+@cluster_rule("NG611", Severity.WARNING, "host-local IPAM across nodes")
+def host_local_single_node(cluster: Cluster) -> Iterator[Finding]:
+    """
+    host-local IPAM keeps its leases in a directory on each node, so pods on two nodes can get
+    the same address. It is safe only when one pod (a fixed MAC) or one node uses the
+    attachment. Use Kube-OVN IPAM
+    (or another cluster-wide IPAM) when pods on several nodes attach.
+    """
+    for attachment in cluster.attachments:
+        hosts = attachment_masters(cluster, attachment)
+        # a fixed MAC already limits the attachment to one pod at a time (NG604)
+        if attachment.ipam.type is IpamType.HOST_LOCAL and attachment.mac is None and len(hosts) > 1:
+            yield Finding(
+                attachment.ipam.origin / "type",
+                f"attachment {attachment.namespace}/{attachment.name} uses host-local IPAM on {len(hosts)} hosts: "
+                "pods on different nodes can get the same address",
+                "use kube-ovn IPAM, or keep the pods that use it on one node",
+            )

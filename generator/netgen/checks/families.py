@@ -55,6 +55,10 @@ def _lists(cluster: Cluster) -> Iterator[tuple[str, list[_Value]]]:
         for nic in host.nics:
             origin = nic.origin / "addresses"
             yield "addresses", [_Value(a, origin / i, f"address of {host.name}") for i, a in enumerate(nic.addresses)]
+    for attachment in cluster.attachments:
+        ipam = attachment.ipam
+        yield "ipam.cidrs", [_Value(c, ipam.origin / "cidrs" / i, "IPAM prefix") for i, c in enumerate(ipam.cidrs)]
+        yield "ipam.gateways", [_Value(g, ipam.origin / "gateways" / i, "gateway") for i, g in enumerate(ipam.gateways)]
 
 
 @cluster_rule("NG205", Severity.ERROR, "IP family not used by the cluster")
@@ -78,11 +82,6 @@ def families_used(cluster: Cluster) -> Iterator[Finding]:
         _Value(b.first, p.origin / "addresses" / i, f"pool {p.name} block")
         for p in (cluster.metallb.pools if cluster.metallb else ())
         for i, b in enumerate(p.addresses)
-    ] + [
-        _Value(value, a.ipam.origin / key / i, f"IPAM {what} of {a.name}")
-        for a in cluster.attachments
-        for key, what, values in (("cidrs", "prefix", a.ipam.cidrs), ("gateways", "gateway", a.ipam.gateways))
-        for i, value in enumerate(values)
     ]
     values = [v for _, values in _lists(cluster) for v in values] + excludes + extras
     for item in values:
@@ -112,7 +111,8 @@ def families_have_cidrs(cluster: Cluster) -> Iterator[Finding]:
 def one_per_family(cluster: Cluster) -> Iterator[Finding]:
     """
     A list that takes one value per family has two of the same family: pod or service
-    CIDRs, a network's prefixes or gateways, a NIC's static addresses, or the VIPs.
+    CIDRs, a network's prefixes or gateways, a NIC's static addresses, the VIPs, or an
+    attachment's IPAM prefixes or gateways (Kube-OVN takes one CIDR block per family).
     """
     for key, values in _lists(cluster):
         seen: set[Family] = set()

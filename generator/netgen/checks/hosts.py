@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator, Sequence
 
 from netgen.checks.framework import Finding, cluster_rule, inventory_rule
 from netgen.diagnostics import Origin, Severity
-from netgen.model import Cluster, MacAddress, is_mac_altname, is_unstable_name
+from netgen.model import Cluster, IpamType, MacAddress, is_mac_altname, is_unstable_name
 from netgen.planners.talos import MULTIDOC_SINCE, link_ref
 
 
@@ -28,7 +28,8 @@ def _duplicates(named: Iterable[tuple[str, Origin]], kind: str, scope: str) -> I
 def unique_names(clusters: Sequence[Cluster]) -> Iterator[Finding]:
     """
     Two clusters share a name, or two networks, hosts, MetalLB pools, vclusters or
-    attachments (in one namespace) of one cluster do. Names become folder and file names
+    attachments (in one namespace) of one cluster do, or two Kube-OVN attachments would get
+    the same cluster-wide Subnet name `<namespace>-<name>`. Names become folder and file names
     (`OUT/<cluster>/talos/nodes/<host>.yaml`) and references, so each must be unique in its
     scope.
     """
@@ -43,6 +44,13 @@ def unique_names(clusters: Sequence[Cluster]) -> Iterator[Finding]:
             ((f"{a.namespace}/{a.name}", a.origin / "name") for a in cluster.attachments), "attachment", scope
         )
         yield from _duplicates(((v.name, v.origin / "name") for v in cluster.vclusters), "vcluster", scope)
+        # Kube-OVN Subnets are cluster-wide and named <namespace>-<name>: team/a-b and team-a/b clash
+        subnets = (
+            (f"{a.namespace}-{a.name}", a.origin / "name")
+            for a in cluster.attachments
+            if a.ipam.type is IpamType.KUBE_OVN
+        )
+        yield from _duplicates(subnets, "Kube-OVN Subnet", scope)
 
 
 def _unknown_network(cluster: Cluster, name: str, origin: Origin) -> Finding:

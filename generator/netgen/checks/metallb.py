@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from netgen.checks.framework import Finding, cluster_rule
 from netgen.diagnostics import Origin, Severity
-from netgen.model import AddressRange, Cluster, Family, IPAddress
+from netgen.model import AddressRange, Cluster, Family, IPAddress, IpamType
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,9 +30,10 @@ def _pool_blocks(cluster: Cluster) -> list[_Block]:
 @cluster_rule("NG502", Severity.ERROR, "pool overlaps")
 def pools_disjoint(cluster: Cluster) -> Iterator[Finding]:
     """
-    A MetalLB pool overlaps another pool, a pod CIDR or a service CIDR. MetalLB refuses
-    overlapping pools, and a LoadBalancer address inside the pod or service range would be
-    routed to the wrong place. A pool inside a node network is fine: that is the usual
+    A MetalLB pool overlaps another pool, a pod CIDR, a service CIDR or the addresses an
+    attachment's IPAM hands out. MetalLB refuses overlapping pools, a LoadBalancer address
+    inside the pod or service range would be routed to the wrong place, and one an attachment
+    also gives to a pod would be answered for twice. A pool inside a node network is fine: that is the usual
     layer-2 set-up.
     """
     k8s = cluster.origin / "kubernetes"
@@ -43,6 +44,13 @@ def pools_disjoint(cluster: Cluster) -> Iterator[Finding]:
             ("serviceCIDRs", "service CIDR", cluster.service_cidrs),
         )
         for i, c in enumerate(cidrs)
+    ]
+    ranges += [
+        _Block(block, a.ipam.origin / "cidrs" / i, f"the addresses attachment {a.namespace}/{a.name} hands out")
+        for a in cluster.attachments
+        if a.ipam.type in (IpamType.KUBE_OVN, IpamType.HOST_LOCAL)
+        for i, cidr in enumerate(a.ipam.cidrs)
+        for block in a.ipam.allocatable(cidr)
     ]
     pools = _pool_blocks(cluster)
     # sorted by first address, each block can only overlap the ones still open where it starts
@@ -86,8 +94,8 @@ def pools_free(cluster: Cluster) -> Iterator[Finding]:
 @cluster_rule("NG504", Severity.WARNING, "L2 interfaces unknown")
 def l2_interfaces_known(cluster: Cluster) -> Iterator[Finding]:
     """
-    A pool is announced over layer 2 on a network, but the kernel name of some host's NIC on
-    that network is unknown (no `name` in the inventory, no facts). netgen then writes the
+    A pool is announced over layer 2 on a network, but no host has a NIC there, or the kernel
+    name of some host's NIC on that network is unknown (no `name` in the inventory, no facts). netgen then writes the
     L2Advertisement without `interfaces`, so MetalLB may answer ARP/NDP on every interface.
     Give the NICs their `name`, or pass `--facts`.
     """
@@ -96,7 +104,15 @@ def l2_interfaces_known(cluster: Cluster) -> Iterator[Finding]:
     for pool in cluster.metallb.pools:
         if pool.l2_network is None or cluster.network(pool.l2_network) is None:
             continue
-        unnamed = [h.name for h in cluster.hosts if (nic := h.nic_on(pool.l2_network)) and nic.name is None]
+        on_network = [h for h in cluster.hosts if h.nic_on(pool.l2_network)]
+        if not on_network:
+            yield Finding(
+                pool.origin / "l2" / "network",
+                f"pool {pool.name}: no host has a NIC on network {pool.l2_network}; "
+                "the L2Advertisement will not be limited to it",
+                "announce the pool on a network the hosts have a NIC on",
+            )
+        unnamed = [h.name for h in on_network if (nic := h.nic_on(pool.l2_network)) and nic.interface_name is None]
         if unnamed:
             yield Finding(
                 pool.origin / "l2" / "network",

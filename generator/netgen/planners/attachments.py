@@ -9,6 +9,7 @@ MAC (kube-ovn#4834), which is why the chain must.
 from __future__ import annotations
 
 import ipaddress
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -36,7 +37,8 @@ class AttachmentPlan:
     namespace: str
     #: the CNI network configuration list, in the key order it is written
     config: dict[str, Any]
-    per_pod_mac: bool
+    #: a pod's k8s.v1.cni.cncf.io/networks annotation, when pods must give their MAC or addresses
+    annotation_example: str | None
     subnet: SubnetPlan | None
 
 
@@ -52,7 +54,9 @@ def plan(cluster: Cluster) -> Iterator[Artifact]:
 
 def attachment_plan(cluster: Cluster, attachment: Attachment) -> AttachmentPlan:
     network = cluster.network(attachment.network)
-    master = next(nic.name for host in cluster.hosts if (nic := host.nic_on(attachment.network)) and nic.name)
+    master = next(
+        nic.interface_name for host in cluster.hosts if (nic := host.nic_on(attachment.network)) and nic.interface_name
+    )
     capabilities = {"mac": True} if attachment.mac is None else {}
     if attachment.ipam.type is IpamType.STATIC:
         capabilities["ips"] = True  # static IPAM takes each pod's addresses from the networks annotation
@@ -71,9 +75,18 @@ def attachment_plan(cluster: Cluster, attachment: Attachment) -> AttachmentPlan:
         name=attachment.name,
         namespace=attachment.namespace,
         config={"cniVersion": CNI_VERSION, "name": attachment.name, "plugins": [macvlan, tuning]},
-        per_pod_mac=attachment.mac is None,
+        annotation_example=_annotation_example(attachment),
         subnet=_subnet(cluster, attachment) if attachment.ipam.type is IpamType.KUBE_OVN else None,
     )
+
+
+def _annotation_example(attachment: Attachment) -> str | None:
+    element: dict[str, Any] = {"name": attachment.name, "namespace": attachment.namespace}
+    if attachment.mac is None:
+        element["mac"] = "02:00:00:00:00:01"
+    if attachment.ipam.type is IpamType.STATIC:
+        element["ips"] = ["<address>/<prefix length>"]
+    return json.dumps([element]) if len(element) > 2 else None
 
 
 def _provider(attachment: Attachment) -> str:

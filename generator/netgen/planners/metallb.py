@@ -11,14 +11,20 @@ from netgen.planners.artifact import Artifact
 
 
 @dataclass(frozen=True, slots=True)
+class Advertisement:
+    name: str
+    #: kernel names to announce on; empty when some are unknown (then MetalLB uses every interface)
+    interfaces: tuple[str, ...]
+    #: the nodes (host names) that announce; empty for all nodes
+    hosts: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class PoolPlan:
     name: str
     addresses: tuple[str, ...]
     auto_assign: bool
-    #: whether the pool gets an L2Advertisement
-    l2: bool
-    #: kernel names the L2Advertisement is limited to; empty for no limit
-    interfaces: tuple[str, ...]
+    advertisements: tuple[Advertisement, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,16 +53,31 @@ def metallb_block(block: AddressRange) -> str:
     return block.text if "/" in block.text else f"{block.first}-{block.last}"
 
 
+def _advertisements(cluster: Cluster, pool: Pool) -> tuple[Advertisement, ...]:
+    """MetalLB matches interface names exactly and on every node alike. Where hosts name the
+    NIC differently, one name list for all would also announce on whatever NIC carries that
+    name elsewhere; so each name gets its own advertisement, limited to the hosts using it."""
+    if pool.l2_network is None:
+        return ()
+    named = [(host.name, nic.interface_name) for host in cluster.hosts if (nic := host.nic_on(pool.l2_network))]
+    if not named or any(name is None for _, name in named):
+        return (Advertisement(pool.name, (), ()),)
+    hosts_by_name: dict[str, list[str]] = {}
+    for host, name in named:
+        assert name is not None
+        hosts_by_name.setdefault(name, []).append(host)
+    if len(hosts_by_name) == 1:
+        return (Advertisement(pool.name, tuple(hosts_by_name), ()),)
+    return tuple(
+        Advertisement(f"{pool.name}-{index}", (name,), tuple(hosts_by_name[name]))
+        for index, name in enumerate(sorted(hosts_by_name), start=1)
+    )
+
+
 def _pool(cluster: Cluster, pool: Pool) -> PoolPlan:
-    names: list[str | None] = []
-    if pool.l2_network is not None:
-        names = [nic.name for host in cluster.hosts if (nic := host.nic_on(pool.l2_network)) is not None]
-    # MetalLB matches interface names exactly: limit the announcement only if every name is known
-    interfaces = tuple(sorted({n for n in names if n is not None})) if names and None not in names else ()
     return PoolPlan(
         name=pool.name,
         addresses=tuple(metallb_block(b) for b in pool.addresses),
         auto_assign=pool.auto_assign,
-        l2=pool.l2_network is not None,
-        interfaces=interfaces,
+        advertisements=_advertisements(cluster, pool),
     )
