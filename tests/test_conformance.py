@@ -26,22 +26,22 @@ from jsonschema.exceptions import best_match
 from ruamel.yaml import YAML
 
 import netgen
-from netgen.model import Cluster, Family, TalosVersion, VCluster, VClusterVersion
+from netgen.model import Cluster, Family, VCluster, Version
 from netgen.planners.talos import MULTIDOC_SINCE, SUPPORTED_VERSIONS
 from netgen.planners.vcluster import VCLUSTER_YAML_SINCE
 from test_golden import CASES, Case
 
 pytestmark = pytest.mark.conformance
 
-LEGACY_SCHEMA = TalosVersion(1, 11)
+LEGACY_SCHEMA = Version(1, 11)
 
 
-def schema_version(target: TalosVersion) -> TalosVersion:
+def schema_version(target: Version) -> Version:
     return target if target >= MULTIDOC_SINCE else LEGACY_SCHEMA
 
 
 @cache
-def talos_validator(upstream: Path, version: TalosVersion) -> Draft202012Validator:
+def talos_validator(upstream: Path, version: Version) -> Draft202012Validator:
     schema = json.loads((upstream / "talos" / f"v{version}" / "config.schema.json").read_text())
     return Draft202012Validator(schema)
 
@@ -278,7 +278,7 @@ def values_files(case: Case) -> list[ValuesFile]:
     return files
 
 
-def vcluster_schema_dir(upstream: Path, version: VClusterVersion) -> Path | None:
+def vcluster_schema_dir(upstream: Path, version: Version) -> Path | None:
     """The newest stored patch release of that minor with a values.schema.json (0.36 -> v0.36.1)."""
     found = [p.parent for p in (upstream / "vcluster").glob(f"v{version}.*/values.schema.json")]
     return max(found, key=lambda p: int(p.name.rsplit(".", 1)[1]), default=None)

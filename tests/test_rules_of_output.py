@@ -10,7 +10,7 @@ from jsonschema import Draft202012Validator
 from ruamel.yaml import YAML
 
 from conftest import ROOT
-from netgen.model import MacAddress, TalosVersion
+from netgen.model import MacAddress, Version
 from netgen.nodeip import NodeIPSelection
 from netgen.planners.talos import SUPPORTED_VERSIONS
 from netgen.render import yaml_scalar
@@ -114,7 +114,7 @@ def test_selection_reports_positives_an_exclusion_swallows() -> None:
 
 def test_schema_talos_versions_are_the_supported_targets() -> None:
     enum = schema("inventory")["$defs"]["cluster"]["properties"]["talos"]["properties"]["version"]["enum"]
-    assert [TalosVersion.parse(v) for v in enum] == SUPPORTED_VERSIONS
+    assert [Version.parse(v) for v in enum] == SUPPORTED_VERSIONS
 
 
 def test_schemas_are_valid_json_schemas() -> None:

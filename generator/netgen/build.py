@@ -30,9 +30,8 @@ from netgen.model import (
     Nic,
     Pool,
     Role,
-    TalosVersion,
     VCluster,
-    VClusterVersion,
+    Version,
 )
 
 INVALID_ADDRESS = register(
@@ -171,7 +170,7 @@ class _Builder:
         cp_origin = origin / "controlPlane"
         return Cluster(
             name=data["name"],
-            talos_version=TalosVersion.parse(data.get("talos", {}).get("version", DEFAULT_TALOS_VERSION)),
+            talos_version=Version.parse(data.get("talos", {}).get("version", DEFAULT_TALOS_VERSION)),
             families=families,
             pod_cidrs=self.values(kubernetes["podCIDRs"], k8s_origin / "podCIDRs", self.prefix),
             service_cidrs=self.values(kubernetes["serviceCIDRs"], k8s_origin / "serviceCIDRs", self.prefix),
@@ -191,7 +190,7 @@ class _Builder:
                 VCluster(
                     name=v["name"],
                     namespace=v["namespace"],
-                    version=VClusterVersion.parse(v["version"]),
+                    version=Version.parse(v["version"]),
                     distro=v.get("distro", "k8s"),
                     origin=origin / "vclusters" / i,
                 )

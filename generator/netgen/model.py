@@ -97,12 +97,14 @@ class MacAddress:
 
 
 @dataclass(frozen=True, slots=True, order=True)
-class TalosVersion:
+class Version:
+    """A ``major.minor`` version: what selects a Talos dialect or a vcluster values format."""
+
     major: int
     minor: int
 
     @classmethod
-    def parse(cls, text: str) -> TalosVersion:
+    def parse(cls, text: str) -> Version:
         major, minor = text.split(".")
         return cls(int(major), int(minor))
 
@@ -274,25 +276,11 @@ class Attachment:
     origin: Origin
 
 
-@dataclass(frozen=True, slots=True, order=True)
-class VClusterVersion:
-    major: int
-    minor: int
-
-    @classmethod
-    def parse(cls, text: str) -> VClusterVersion:
-        major, minor = text.split(".")
-        return cls(int(major), int(minor))
-
-    def __str__(self) -> str:
-        return f"{self.major}.{self.minor}"
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class VCluster:
     name: str
     namespace: str
-    version: VClusterVersion
+    version: Version
     distro: str
     origin: Origin
 
@@ -300,7 +288,7 @@ class VCluster:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Cluster:
     name: str
-    talos_version: TalosVersion
+    talos_version: Version
     families: tuple[Family, ...]
     pod_cidrs: tuple[IPNetwork, ...]
     service_cidrs: tuple[IPNetwork, ...]
@@ -315,6 +303,16 @@ class Cluster:
 
     def network(self, name: str | None) -> Network | None:
         return next((n for n in self.networks if n.name == name), None)
+
+    def address_owners(self, *, vips: bool = True) -> dict[IPAddress, str]:
+        """Every address something owns (host addresses, gateways, and the VIPs), with its owner."""
+        owners: dict[IPAddress, str] = {
+            a.ip: f"the address of host {h.name}" for h in self.hosts for nic in h.nics for a in nic.addresses
+        }
+        owners |= {g: f"the gateway of network {n.name}" for n in self.networks for g in n.gateways}
+        if vips:
+            owners |= dict.fromkeys(self.control_plane.vips, "a control-plane VIP")
+        return owners
 
     def in_family_order(self, values: Iterable[IPNetwork | IPAddress]) -> tuple[str, ...]:
         """Values as text, primary family first (the cluster's `families` order)."""

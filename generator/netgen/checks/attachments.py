@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from netgen.checks.framework import Finding, cluster_rule
 from netgen.diagnostics import Severity
-from netgen.model import AddressRange, Attachment, Cluster, Host, IPAddress, IpamType, Nic, in_prefix, within
+from netgen.model import AddressRange, Attachment, Cluster, Host, IpamType, Nic, in_prefix, within
 
 
 def attachment_masters(cluster: Cluster, attachment: Attachment) -> list[tuple[Host, Nic]]:
@@ -204,11 +204,7 @@ def ipam_avoids_used_addresses(cluster: Cluster) -> Iterator[Finding]:
     already uses, because that address lies in `ipam.cidrs` and no `exclude` entry covers it.
     Two machines would then answer for one address. Exclude it (a `first..last` range works).
     """
-    used: dict[IPAddress, str] = {
-        a.ip: f"the address of host {h.name}" for h in cluster.hosts for n in h.nics for a in n.addresses
-    }
-    used |= {g: f"the gateway of network {n.name}" for n in cluster.networks for g in n.gateways}
-    used |= dict.fromkeys(cluster.control_plane.vips, "a control-plane VIP")
+    used = cluster.address_owners()
     for attachment in filter(_allocating, cluster.attachments):
         ipam = attachment.ipam
         gateways = set(ipam.gateways)  # the IPAM reserves its own gateways

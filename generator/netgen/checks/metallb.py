@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from netgen.checks.framework import Finding, cluster_rule
 from netgen.diagnostics import Origin, Severity
-from netgen.model import AddressRange, Cluster, Family, IPAddress, IpamType
+from netgen.model import AddressRange, Cluster, Family, IpamType
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,11 +76,7 @@ def pools_free(cluster: Cluster) -> Iterator[Finding]:
     MetalLB would hand that address to a Service and answer ARP/NDP for it, stealing it
     from its owner. Leave those addresses out of the pool.
     """
-    used: dict[IPAddress, str] = {
-        a.ip: f"the address of host {h.name}" for h in cluster.hosts for n in h.nics for a in n.addresses
-    }
-    used |= {g: f"the gateway of network {n.name}" for n in cluster.networks for g in n.gateways}
-    used |= dict.fromkeys(cluster.control_plane.vips, "a control-plane VIP")
+    used = cluster.address_owners()
     for item in _pool_blocks(cluster):
         for address, owner in sorted(used.items(), key=lambda kv: (kv[0].version, int(kv[0]))):
             if item.block.contains(address):

@@ -44,8 +44,7 @@ def vips_free(cluster: Cluster) -> Iterator[Finding]:
     its network. The VIP floats between control planes, so it must be an address that no
     host or router owns.
     """
-    owners = {a.ip: f"an address of host {h.name}" for h in cluster.hosts for nic in h.nics for a in nic.addresses}
-    owners |= {g: f"the gateway of network {n.name}" for n in cluster.networks for g in n.gateways}
+    owners = cluster.address_owners(vips=False)
     owners |= {
         special: f"a reserved address of {cidr}"
         for n in cluster.networks

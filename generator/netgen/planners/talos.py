@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from netgen.model import Cluster, Family, Host, Nic, TalosVersion
+from netgen.model import Cluster, Family, Host, Nic, Version
 from netgen.nodeip import has_dynamic_ipv6, node_ip_selection
 from netgen.planners.artifact import Artifact
 
-MULTIDOC_SINCE = TalosVersion(1, 12)
+MULTIDOC_SINCE = Version(1, 12)
 
 #: Talos's own default metric; links off the node network get a worse one, so the node
 #: network keeps the default route when several networks have gateways
@@ -25,21 +25,21 @@ OTHER_NETWORK_METRIC = 2048
 @dataclass(frozen=True, slots=True)
 class TalosDialect:
     name: str
-    versions: frozenset[TalosVersion]
+    versions: frozenset[Version]
     node_template: str
     cluster_template: str = "talos/cluster.yaml.j2"
     schema: str = "talos-patch"
 
 
 DIALECTS = (
-    TalosDialect("legacy", frozenset({TalosVersion(1, 10), TalosVersion(1, 11)}), "talos/node-legacy.yaml.j2"),
-    TalosDialect("multidoc", frozenset({TalosVersion(1, 12), TalosVersion(1, 13)}), "talos/node-multidoc.yaml.j2"),
+    TalosDialect("legacy", frozenset({Version(1, 10), Version(1, 11)}), "talos/node-legacy.yaml.j2"),
+    TalosDialect("multidoc", frozenset({Version(1, 12), Version(1, 13)}), "talos/node-multidoc.yaml.j2"),
 )
 
 SUPPORTED_VERSIONS = sorted(v for d in DIALECTS for v in d.versions)
 
 
-def dialect_for(version: TalosVersion) -> TalosDialect:
+def dialect_for(version: Version) -> TalosDialect:
     return next(d for d in DIALECTS if version in d.versions)
 
 

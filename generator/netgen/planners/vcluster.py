@@ -12,20 +12,20 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from netgen.model import Cluster, VClusterVersion
+from netgen.model import Cluster, Version
 from netgen.planners.artifact import Artifact
 
-VCLUSTER_YAML_SINCE = VClusterVersion(0, 20)
+VCLUSTER_YAML_SINCE = Version(0, 20)
 
 # the last version whose values still offer the distro; k8s is in all of them
 _DISTRO_UNTIL = {
-    "eks": VClusterVersion(0, 19),
-    "k0s": VClusterVersion(0, 25),
-    "k3s": VClusterVersion(0, 32),
+    "eks": Version(0, 19),
+    "k0s": Version(0, 25),
+    "k3s": Version(0, 32),
 }
 
 
-def distro_available_until(distro: str) -> VClusterVersion | None:
+def distro_available_until(distro: str) -> Version | None:
     return _DISTRO_UNTIL.get(distro)
 
 
