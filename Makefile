@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: demo test lint docs update-golden clean
+.PHONY: demo test lint docs update-golden benchmark clean
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,8 +16,8 @@ demo: $(INSTALLED)
 	@echo "rendered into out/:"; find out -type f | sort
 
 lint: $(INSTALLED)
-	$(BIN)/ruff check generator tests
-	$(BIN)/ruff format --check generator tests
+	$(BIN)/ruff check generator tests benchmarks
+	$(BIN)/ruff format --check generator tests benchmarks
 	$(BIN)/mypy
 
 test: lint
@@ -25,6 +25,9 @@ test: lint
 
 docs: $(INSTALLED)
 	$(BIN)/python -c "from netgen.explain import markdown; print(markdown(), end='')" > docs/diagnostics.md
+
+benchmark: $(INSTALLED)
+	$(BIN)/python benchmarks/run.py
 
 update-golden: $(INSTALLED)
 	$(BIN)/pytest tests/test_golden.py --update-golden
