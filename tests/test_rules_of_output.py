@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+from pathlib import Path
 
 import pytest
 from jsonschema import Draft202012Validator
@@ -129,3 +130,36 @@ def test_every_example_inventory_validates_against_the_printed_schema(run_cli) -
     for path in sorted((ROOT / "inventories").glob("*.yaml")):
         assert list(validator.iter_errors(yaml12.load(path.read_text()))) == [], path
         assert path.read_text().startswith("# yaml-language-server: $schema=")
+
+
+def _output_schema(path: Path) -> str:
+    """netgen's schema for a golden output file, from its place under expected/<cluster>/."""
+    area = path.parts[path.parts.index("expected") + 2]
+    if area == "talos":
+        return "talos-patch"
+    if area == "vcluster":
+        return "vcluster-values"
+    return "metallb" if path.name == "metallb.yaml" else "attachment"
+
+
+def test_kind_definitions_decide_alone_like_the_whole_schema() -> None:
+    """verify validates a document against the definition named after its kind; that must
+    accept and reject exactly what the whole schema does."""
+    from netgen.verify import _document_validator
+
+    checked = 0
+    for path in sorted((ROOT / "tests" / "golden").glob("*/expected/*/*/**/*.yaml")):
+        name = _output_schema(path)
+        whole = Draft202012Validator(schema(name))
+        for document in yaml12.load_all(path.read_text()):
+            variants = [
+                document,
+                {**document, "unexpected": 1},
+                {k: v for k, v in document.items() if k != "apiVersion"},
+            ]
+            if "kind" in document:
+                variants += [{**document, "apiVersion": "v9"}, {**document, "kind": "Mac"}]
+            for variant in variants:
+                assert _document_validator(name, variant).is_valid(variant) == whole.is_valid(variant), (path, variant)
+                checked += 1
+    assert checked > 100

@@ -128,7 +128,7 @@ def render(
             except RenderError as error:
                 problems.append(error.diagnostic)
                 continue
-            problems += verify(artifact, text)
+            problems += verify(artifact, text, yaml11=renderer.is_override(artifact.template))
             files[artifact.path] = text
         if progress is not None:
             progress(done, len(selected))

@@ -68,6 +68,7 @@ class RenderError(Exception):
 
 class Renderer:
     def __init__(self, override_dir: Path | None = None) -> None:
+        self.override_dir = override_dir
         search_path = [resource_dir("templates")]
         if override_dir is not None:
             search_path.insert(0, override_dir)
@@ -81,6 +82,9 @@ class Renderer:
         )
         self.environment.filters["yaml"] = yaml_scalar
         self.environment.filters["json"] = json_block
+
+    def is_override(self, template: str) -> bool:
+        return self.override_dir is not None and (self.override_dir / template).is_file()
 
     def render(self, artifact: Artifact, header: str) -> str:
         try:
