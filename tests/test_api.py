@@ -89,3 +89,22 @@ def test_each_structural_problem_is_reported_once() -> None:
         "missing required key 'kubernetes'",
         "missing required key 'networks'",
     ]
+
+
+def test_parallel_render_equals_serial(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Large fleets are rendered on every core; the output must not depend on it."""
+    from netgen import produce
+
+    text = EXAMPLE.read_text()
+    clusters = [text.split("clusters:\n", 1)[1].replace("name: lab", f"name: lab{i}") for i in range(4)]
+    macs = [c.replace("52:54:00", f"52:54:0{i}") for i, c in enumerate(clusters)]
+    inventory = netgen.load(text.split("clusters:\n", 1)[0] + "clusters:\n" + "".join(macs), name="fleet.yaml")
+    monkeypatch.setattr(produce, "PARALLEL_MIN_HOSTS", 10**9)
+    serial = netgen.render(inventory)
+    monkeypatch.setattr(produce, "PARALLEL_MIN_HOSTS", 1)
+    monkeypatch.setattr(produce, "_cores", lambda: 2)
+    calls: list[tuple[int, int]] = []
+    parallel = netgen.render(inventory, progress=lambda done, total: calls.append((done, total)))
+    assert sorted(calls) == [(2, 4), (4, 4)], "two batches, one per core"
+    assert list(parallel.items()) == list(serial.items())
+    assert len(serial) == 4 * 5
