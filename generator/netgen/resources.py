@@ -23,3 +23,21 @@ def schema(name: str) -> dict[str, Any]:
     with (resource_dir("schemas") / f"{name}.schema.json").open(encoding="utf-8") as handle:
         loaded: dict[str, Any] = json.load(handle)
     return loaded
+
+
+def inline_references(node: Any, definitions: dict[str, Any]) -> Any:
+    """A schema with every local ``$ref`` replaced by its definition (netgen's schemas are not
+    recursive). jsonschema then needs no reference lookups, which otherwise cost about a
+    third of the time it spends validating."""
+    if isinstance(node, list):
+        return [inline_references(item, definitions) for item in node]
+    if not isinstance(node, dict):
+        return node
+    inlined = {
+        key: inline_references(value, definitions) for key, value in node.items() if key not in ("$ref", "$defs")
+    }
+    reference = node.get("$ref")
+    if isinstance(reference, str) and reference.startswith("#/$defs/"):
+        target = inline_references(definitions[reference.removeprefix("#/$defs/")], definitions)
+        return {"allOf": [target], **inlined} if inlined else target
+    return inlined

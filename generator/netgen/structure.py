@@ -16,7 +16,7 @@ from jsonschema.exceptions import ValidationError, best_match
 from jsonschema.protocols import Validator
 
 from netgen.diagnostics import Diagnostic, Origin, Severity, register
-from netgen.resources import schema
+from netgen.resources import inline_references, schema
 
 WRONG_TYPE = register(
     "NG010",
@@ -79,7 +79,8 @@ _InventoryValidator: type[Validator] = validators.extend(  # type: ignore[no-unt
 
 @cache
 def inventory_validator() -> Validator:
-    return _InventoryValidator(schema("inventory"))
+    inventory = schema("inventory")
+    return _InventoryValidator({"$schema": inventory["$schema"], **inline_references(inventory, inventory["$defs"])})
 
 
 def check_structure(data: Any, file: str) -> list[Diagnostic]:

@@ -19,7 +19,7 @@ from ruamel.yaml.error import YAMLError
 
 from netgen.diagnostics import Diagnostic, Origin, Severity, register
 from netgen.planners.artifact import Artifact
-from netgen.resources import schema
+from netgen.resources import inline_references, schema
 
 OUTPUT_INVALID = register(
     "NG901",
@@ -51,22 +51,6 @@ _yaml11.version = (1, 1)
 _EMBEDDED_JSON = {"NetworkAttachmentDefinition": (("spec", "config"), "cni-conflist")}
 
 
-def _inlined(node: Any, definitions: dict[str, Any]) -> Any:
-    """The schema with every local ``$ref`` replaced by its definition (netgen's schemas are
-    not recursive): jsonschema then needs no reference lookups, which cost a third of the
-    validation time of a large render."""
-    if isinstance(node, list):
-        return [_inlined(item, definitions) for item in node]
-    if not isinstance(node, dict):
-        return node
-    inlined = {key: _inlined(value, definitions) for key, value in node.items() if key not in ("$ref", "$defs")}
-    reference = node.get("$ref")
-    if isinstance(reference, str) and reference.startswith("#/$defs/"):
-        target = _inlined(definitions[reference.removeprefix("#/$defs/")], definitions)
-        return {"allOf": [target], **inlined} if inlined else target
-    return inlined
-
-
 @cache
 def _validator(name: str, kind: str | None = None) -> Draft202012Validator:
     """The validator of a schema, or of the definition named after a document's kind: netgen's
@@ -76,7 +60,7 @@ def _validator(name: str, kind: str | None = None) -> Draft202012Validator:
     # kinds are CamelCase; the schemas' helper definitions (mac, prefix, …) never are
     is_kind = kind is not None and kind[:1].isupper() and kind in definitions
     governing = definitions[kind] if is_kind else document_schema
-    return Draft202012Validator({"$schema": document_schema["$schema"], **_inlined(governing, definitions)})
+    return Draft202012Validator({"$schema": document_schema["$schema"], **inline_references(governing, definitions)})
 
 
 def _document_validator(name: str, document: Any) -> Draft202012Validator:
