@@ -16,8 +16,8 @@ demo: $(INSTALLED)
 	@echo "rendered into out/:"; find out -type f | sort
 
 lint: $(INSTALLED)
-	$(BIN)/ruff check generator tests benchmarks
-	$(BIN)/ruff format --check generator tests benchmarks
+	$(BIN)/ruff check generator tests benchmarks integrations
+	$(BIN)/ruff format --check generator tests benchmarks integrations
 	$(BIN)/mypy
 
 test: lint
