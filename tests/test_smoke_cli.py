@@ -23,3 +23,15 @@ def test_version(run_cli) -> None:
     result = run_cli("--version")
     assert result.exit_code == 0
     assert result.stdout == f"netgen {netgen.__version__}\n"
+
+
+def test_validate_takes_several_inventories(run_cli, tmp_path: Path) -> None:
+    good = ROOT / "inventories" / "example.yaml"
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(good.read_text().replace('"52:54:00:7a:66:a2"', '"52:54:00:7a:66:a0"'))
+    assert run_cli("validate", good, ROOT / "inventories" / "f1-vip-on-second-nic.yaml").exit_code == 0
+    result = run_cli("validate", good, broken)
+    assert result.exit_code == 1
+    assert f"{broken}:" in result.stderr and "NG104" in result.stderr
+    with_facts = run_cli("validate", good, broken, "--facts", tmp_path)
+    assert with_facts.exit_code == 2

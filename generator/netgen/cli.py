@@ -25,6 +25,7 @@ from netgen.explain import explain as explain_code
 from netgen.explain import listing
 from netgen.reporters import REPORTERS
 from netgen.resources import schema as load_schema
+from netgen.terraform import respond as terraform_response
 
 EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_DRIFT, EXIT_INTERNAL = 0, 1, 2, 3, 70
 
@@ -150,17 +151,23 @@ def render(
 
 @app.command()
 def validate(
-    inventory: InventoryArg,
+    inventories: Annotated[
+        list[Path], typer.Argument(help="Inventory YAML files.", show_default=False, metavar="INVENTORY...")
+    ],
     facts: FactsOpt = None,
     strict: StrictOpt = False,
     output_format: FormatOpt = Format.TEXT,
     debug: DebugOpt = False,
 ) -> None:
-    """Check INVENTORY and report every problem; write nothing."""
-    try:
-        diagnostics = netgen.validate(netgen.load(inventory, facts=facts or []))
-    except DiagnosticsError as error:
-        diagnostics = error.diagnostics
+    """Check each INVENTORY and report every problem; write nothing."""
+    if facts and len(inventories) > 1:
+        _fail("--facts describes the hosts of one inventory; validate one inventory at a time with it", EXIT_USAGE)
+    diagnostics: list[Diagnostic] = []
+    for inventory in inventories:
+        try:
+            diagnostics += netgen.validate(netgen.load(inventory, facts=facts or []))
+        except DiagnosticsError as error:
+            diagnostics += error.diagnostics
     _report(diagnostics, output_format)
     if _strict_failure(diagnostics, strict):
         raise typer.Exit(EXIT_INPUT)
@@ -184,6 +191,17 @@ def explain(
     if text is None:
         _fail(f"unknown diagnostic code {code!r}; `netgen explain` lists them", EXIT_USAGE)
     typer.echo(text, nl=False)
+
+
+@app.command()
+def terraform() -> None:
+    """Terraform's external data source: a JSON query on stdin, {path: text} on stdout (docs/terraform.md)."""
+    if sys.stdin.isatty():
+        _fail("netgen terraform reads a JSON query on stdin, as Terraform's external data source sends it", EXIT_USAGE)
+    response = terraform_response(sys.stdin.buffer.read())
+    sys.stdout.write(response.stdout)
+    sys.stderr.write(response.stderr)
+    raise typer.Exit(response.exit_code)
 
 
 def main() -> None:
