@@ -49,7 +49,13 @@ FACTS_CASE = ROOT / "tests" / "golden" / "f1-facts"
 HOOKS = ROOT / ".pre-commit-hooks.yaml"
 BIN = Path(sys.executable).parent
 # make's messages in English whatever the locale; this environment's netgen first on the PATH
-ENV = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", "LC_ALL": "C", "LANGUAGE": "C"}
+# a user's shell: no make nesting inherited from `make test` (make[1] would change make's messages)
+ENV = {
+    **{k: v for k, v in os.environ.items() if k not in ("MAKELEVEL", "MAKEFLAGS", "MFLAGS")},
+    "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+    "LC_ALL": "C",
+    "LANGUAGE": "C",
+}
 
 MARKER = re.compile(r"<!--\s*tested:\s*([a-z0-9-]+)\s*-->")
 # the pages whose markers this module runs (docs/ansible.md has its own, run by test_ansible.py)
