@@ -24,7 +24,7 @@ from netgen.positions import locate_all
 from netgen.produce import produce_all
 from netgen.structure import INVALID_VALUE, check_structure
 from netgen.write import WriteResult, write_tree
-from netgen.yamlio import decode, load_documents
+from netgen.yamlio import decode, load_documents, read_limited
 
 __version__ = package_version("netgen")
 
@@ -147,7 +147,7 @@ def _read_source(source: Source, name: str | None) -> tuple[bytes, str]:
     path = Path(source)
     try:
         # shown as given, like compilers do, so editors and CI annotations find the file
-        return path.read_bytes(), name or str(source)
+        return read_limited(path), name or str(source)
     except FileNotFoundError:
         raise UsageError(f"inventory {path} does not exist") from None
     except IsADirectoryError:

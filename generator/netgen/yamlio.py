@@ -7,6 +7,8 @@ construct a Python object.
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
@@ -62,11 +64,42 @@ UNSUPPORTED_TAG = register(
     """,
 )
 
+TOO_COMPLEX = register(
+    "NG006",
+    Severity.ERROR,
+    "document too deep or too large",
+    """
+    The document nests deeper than any inventory or facts file needs, or its YAML aliases
+    (`*name`) expand it to far more data than its text holds, as an "alias bomb" does. netgen
+    stops reading instead of exhausting memory or time. Write the data out without such
+    nesting or repeated aliases.
+    """,
+)
+
+# no inventory or facts file comes close: an inventory of 5,000 hosts is under 2 MiB and
+# about 8 levels deep
+MAX_FILE_BYTES = 64 << 20
+MAX_DEPTH = 64
+# expanded values per character of text; real files stay below 1, an alias bomb far above
+MAX_EXPANSION = 10
+MIN_BUDGET = 100_000
+
 _loader = YAML(typ="safe", pure=False)
+_FLOW = re.compile(r"[\[\]{}]")
+
+
+def read_limited(path: Path) -> bytes:
+    """A file's bytes, but never more than one byte past the limit (a device or a runaway
+    file must not exhaust memory); :func:`decode` reports a file over the limit."""
+    with path.open("rb") as handle:
+        return handle.read(MAX_FILE_BYTES + 1)
 
 
 def decode(data: bytes, name: str) -> tuple[str | None, list[Diagnostic]]:
     """Decode UTF-8 (a leading byte-order mark is allowed)."""
+    if len(data) > MAX_FILE_BYTES:
+        message = f"the file is larger than {MAX_FILE_BYTES >> 20} MiB"
+        return None, [TOO_COMPLEX.at(Origin(name), message, "split the inventory, or check the path").located(1, 1)]
     try:
         return data.decode("utf-8-sig"), []
     except UnicodeDecodeError as error:
@@ -83,6 +116,11 @@ def decode(data: bytes, name: str) -> tuple[str | None, list[Diagnostic]]:
 
 def load_documents(text: str, name: str) -> tuple[list[Any], list[Diagnostic]]:
     """Every document of a YAML stream as plain data, or a diagnostic saying why not."""
+    deep = _deep_flow(text)
+    if deep is not None:
+        # the C parser recurses per flow level and would overflow its stack
+        message = f"the document nests more than {MAX_DEPTH} levels deep"
+        return [], [TOO_COMPLEX.at(Origin(name), message, "flatten the nesting").located(*deep)]
     try:
         documents = [document for document in _loader.load_all(text) if document is not None]
     except DuplicateKeyError as error:
@@ -98,7 +136,29 @@ def load_documents(text: str, name: str) -> tuple[list[Any], list[Diagnostic]]:
         return [], [YAML_SYNTAX.at(Origin(name), str(error).strip(), "check the YAML syntax").located(1, 1)]
     if not documents:
         return [], [EMPTY_FILE.at(Origin(name), "the file holds no data", "write the inventory mapping").located(1, 1)]
+    problem = _too_complex(documents, budget=max(MIN_BUDGET, MAX_EXPANSION * len(text)))
+    if problem is not None:
+        hint = "write the data out plainly, without nested aliases or deep nesting"
+        return [], [TOO_COMPLEX.at(Origin(name), problem, hint).located(1, 1)]
     return documents, []
+
+
+def _too_complex(documents: list[Any], budget: int) -> str | None:
+    """Walk the data as later stages will (aliases expanded), within a budget of values."""
+    stack: list[tuple[Any, int]] = [(document, 1) for document in documents]
+    seen = 0
+    while stack:
+        value, depth = stack.pop()
+        seen += 1
+        if seen > budget:
+            return f"the document expands to more than {budget} values (YAML aliases?)"
+        if depth > MAX_DEPTH:
+            return f"the document nests more than {MAX_DEPTH} levels deep"
+        if isinstance(value, dict):
+            stack.extend((item, depth + 1) for pair in value.items() for item in pair)
+        elif isinstance(value, list):
+            stack.extend((item, depth + 1) for item in value)
+    return None
 
 
 def _marked(code: Any, error: MarkedYAMLError, name: str, text: str, hint: str) -> Diagnostic:
@@ -127,3 +187,15 @@ def _syntax_hint(text: str, error: MarkedYAMLError) -> str:
         if mark.line >= len(lines) - 1 and text.count("[") + text.count("{") > text.count("]") + text.count("}"):
             return "the file ends inside an unclosed [ or {; close it"
     return "check indentation, ':' after keys and closing brackets or quotes on this line and the one before"
+
+
+def _deep_flow(text: str) -> tuple[int, int] | None:
+    """Where flow collections (``[``, ``{``) first nest deeper than the limit, if they do.
+    Brackets inside quoted strings count too: a harmless over-estimate for real files."""
+    depth = 0
+    for match in _FLOW.finditer(text):
+        depth += 1 if match.group() in "[{" else -1
+        if depth > MAX_DEPTH:
+            line = text.count("\n", 0, match.start()) + 1
+            return line, match.start() - (text.rfind("\n", 0, match.start()) + 1) + 1
+    return None
