@@ -813,3 +813,67 @@ def test_strict_with_a_warning_exits_1_and_writes_nothing(run_cli, inv, tmp_path
     assert result.exit_code == 0
     assert "NG106" in result.stderr
     assert b"2001:db8:10::14/64" in (out / "lab/talos/nodes/cp-2.yaml").read_bytes()
+
+
+def test_a_second_render_into_the_same_out_fails_at_once(run_cli, tmp_path: Path) -> None:
+    """Two renders into one OUT at the same time must not interleave: the loser gets a clear
+    error and OUT stays as the winner leaves it."""
+    import fcntl
+    import os
+
+    out = tmp_path / "out"
+    assert run_cli("render", EXAMPLE, "-o", out).exit_code == 0
+    before = snapshot(out)
+    edited = tmp_path / "inventory.yaml"
+    edited.write_text(EXAMPLE_TEXT.replace("cp-1", "cp-9"))
+    holder = os.open(out, os.O_RDONLY | os.O_DIRECTORY)
+    fcntl.flock(holder, fcntl.LOCK_EX)  # another render is writing OUT
+    try:
+        loser = run_cli("render", edited, "-o", out)
+        assert loser.exit_code == 1
+        assert "another netgen render is writing" in loser.stderr
+        assert "Traceback" not in loser.stderr
+        assert snapshot(out) == before
+        assert run_cli("render", edited, "-o", out, "--check").exit_code == 3, "--check only reads: no lock"
+    finally:
+        os.close(holder)
+    assert run_cli("render", edited, "-o", out).exit_code == 0
+    assert (out / "lab" / "talos" / "nodes" / "cp-9.yaml").is_file()
+    assert not any(p.name.startswith(".netgen") for p in out.rglob("*")), "no lock file is left in OUT"
+
+
+def test_concurrent_renders_never_mix(tmp_path: Path) -> None:
+    """Two processes rendering different inventories into one OUT: each one either wins or
+    fails cleanly, and OUT ends as exactly one complete render, never a mix of both."""
+    import subprocess
+    import sys
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from generate import inventory
+
+    first, second = tmp_path / "first.yaml", tmp_path / "second.yaml"
+    first.write_text(inventory(300, seed=1))
+    second.write_text(inventory(300, seed=2))
+    expected = {}
+    for source in (first, second):
+        separate = tmp_path / f"alone-{source.stem}"
+        netgen.write(netgen.render(netgen.load(source)), separate)
+        expected[source.stem] = snapshot_bytes(separate)
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "netgen", "render"]
+    runs = [
+        subprocess.Popen([*command, str(source), "-o", str(out)], stderr=subprocess.PIPE, text=True)
+        for source in (first, second)
+    ]
+    stderrs = [run.communicate(timeout=300)[1] for run in runs]
+    results = [(run.returncode, stderr) for run, stderr in zip(runs, stderrs, strict=True)]
+    for code, stderr in results:
+        assert code in (0, 1), stderr
+        assert code == 0 or "another netgen render is writing" in stderr, stderr
+        assert "Traceback" not in stderr
+    assert any(code == 0 for code, _ in results)
+    assert snapshot_bytes(out) in expected.values()
+
+
+def snapshot_bytes(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}

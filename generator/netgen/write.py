@@ -11,11 +11,14 @@
 from __future__ import annotations
 
 import difflib
+import fcntl
 import hashlib
 import json
+import os
 import shutil
 import tempfile
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterator, Mapping
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -56,6 +59,21 @@ def write_tree(
     for path in files:
         _require_safe(path)
     _require_directory(out)
+    if check:
+        return _compare(files, out, inputs=inputs, version=version, clusters=clusters, check=True)
+    with _exclusive(out):
+        return _compare(files, out, inputs=inputs, version=version, clusters=clusters, check=False)
+
+
+def _compare(
+    files: Mapping[str, str],
+    out: Path,
+    *,
+    inputs: Mapping[str, str],
+    version: str,
+    clusters: Collection[str] | None,
+    check: bool,
+) -> WriteResult:
     previous = _read_manifest(out)
 
     def in_scope(path: str) -> bool:
@@ -88,6 +106,41 @@ def write_tree(
     if not check and result.changed:
         _commit(out, {p: wanted[p] for p in created + updated}, stale)
     return result
+
+
+@contextmanager
+def _exclusive(out: Path) -> Iterator[None]:
+    """Hold OUT for one render: a second render into it at the same time fails at once
+    instead of interleaving. The lock is on OUT's directory itself, so no lock file is left
+    in OUT; OUT is created for it, and removed again if the render then fails."""
+    created: list[Path] = []
+    try:
+        for directory in reversed([out, *out.parents]):
+            if not directory.exists():
+                with suppress(FileExistsError):
+                    directory.mkdir()
+                    created.append(directory)
+        descriptor = os.open(out, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError as error:
+        _remove_if_empty(created)
+        raise OutputError(f"cannot write to {out}: {error.strerror}") from error
+    try:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise OutputError(f"another netgen render is writing {out} right now; run again when it is done") from None
+        yield
+    except BaseException:
+        os.close(descriptor)
+        _remove_if_empty(created)
+        raise
+    os.close(descriptor)
+
+
+def _remove_if_empty(directories: list[Path]) -> None:
+    for directory in reversed(directories):
+        with suppress(OSError):
+            directory.rmdir()
 
 
 def _require_safe(path: str) -> None:
@@ -155,11 +208,8 @@ class _Transaction:
         self.scratch: Path | None = None
 
     def begin(self) -> Path:
-        """Create OUT if needed and a scratch directory inside it (same file system, so
-        every move below is an atomic rename)."""
-        for directory in reversed([self.out, *self.out.parents]):
-            if not directory.exists():
-                self.mkdir(directory)
+        """A scratch directory inside OUT (same file system, so every move below is an
+        atomic rename)."""
         self.scratch = Path(tempfile.mkdtemp(prefix=".netgen-staging-", dir=self.out))
         self.undo.append(("rmtree", self.scratch, None))
         return self.scratch
