@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network, IPv6Address, IPv6Interface, IPv6Network
 
 from netgen.diagnostics import Diagnostic, Origin
@@ -300,6 +300,23 @@ class Cluster:
     attachments: tuple[Attachment, ...] = ()
     vclusters: tuple[VCluster, ...] = ()
     origin: Origin
+    #: the network holding the first VIP (checks make sure all VIPs share it)
+    vip_network: Network | None = field(init=False, compare=False, repr=False)
+    #: the network whose addresses kubelet and etcd use (SPEC §4 defaults)
+    node_network: Network | None = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # asked for by many checks and by every node's plan: worked out once
+        vips = self.control_plane.vips
+        vip_network = next((n for n in self.networks if n.contains(vips[0])), None) if vips else None
+        if self.node_network_name is not None:
+            node_network = self.network(self.node_network_name)
+        elif vips:
+            node_network = vip_network
+        else:
+            node_network = self.networks[0] if len(self.networks) == 1 else None
+        object.__setattr__(self, "vip_network", vip_network)
+        object.__setattr__(self, "node_network", node_network)
 
     def network(self, name: str | None) -> Network | None:
         return next((n for n in self.networks if n.name == name), None)
@@ -318,23 +335,6 @@ class Cluster:
         """Values as text, primary family first (the cluster's `families` order)."""
         order = {family.version: index for index, family in enumerate(self.families)}
         return tuple(str(v) for v in sorted(values, key=lambda v: order.get(v.version, len(order))))
-
-    @property
-    def vip_network(self) -> Network | None:
-        """The network holding the first VIP (checks make sure all VIPs share it)."""
-        if not self.control_plane.vips:
-            return None
-        first = self.control_plane.vips[0]
-        return next((n for n in self.networks if n.contains(first)), None)
-
-    @property
-    def node_network(self) -> Network | None:
-        """The network whose addresses kubelet and etcd use (SPEC §4 defaults)."""
-        if self.node_network_name is not None:
-            return self.network(self.node_network_name)
-        if self.control_plane.vips:
-            return self.vip_network
-        return self.networks[0] if len(self.networks) == 1 else None
 
     @property
     def endpoint(self) -> str | None:

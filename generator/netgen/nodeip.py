@@ -27,7 +27,7 @@ class NodeIPSelection:
 
     def selects(self, address: IPAddress) -> bool:
         return any(address in p for p in self.positives if p.version == address.version) and not self.excluder(
-            ipaddress.ip_network(address)
+            ipaddress.ip_network((address, address.max_prefixlen))
         )
 
     def excluder(self, prefix: IPNetwork) -> IPNetwork | None:
@@ -54,7 +54,7 @@ def node_ip_selection(cluster: Cluster, host: Host) -> NodeIPSelection | None:
     for family in cluster.families:
         static = nic.static_address(family)
         if static is not None:
-            positives.append(ipaddress.ip_network(static.ip))
+            positives.append(ipaddress.ip_network((static.ip, static.ip.max_prefixlen)))
         elif (cidr := network.cidr(family)) is not None:
             positives.append(cidr)
     exclusions = tuple(dict.fromkeys((*network.node_ip_exclude, *host.node_ip_exclude)))

@@ -76,7 +76,9 @@ def node_address_selected(cluster: Cluster) -> Iterator[Finding]:
         nic = host.nic_on(network.name)
         if selection is None or nic is None:
             continue
-        candidates = [(f"{a.ip}, the node address", ipaddress.ip_network(a.ip)) for a in nic.addresses]
+        candidates = [
+            (f"{a.ip}, the node address", ipaddress.ip_network((a.ip, a.ip.max_prefixlen))) for a in nic.addresses
+        ]
         candidates += [
             (f"{prefix}, the node network", prefix)
             for prefix, _ in selection.dead_positives()
