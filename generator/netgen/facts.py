@@ -18,7 +18,7 @@ from typing import Any
 from netgen.diagnostics import Diagnostic, Origin, Severity, register
 from netgen.errors import UsageError
 from netgen.model import MacAddress
-from netgen.yamlio import EMPTY_FILE, decode, load_documents
+from netgen.yamlio import EMPTY_FILE, decode, load_documents, read_limited
 
 UNRECOGNISED = register(
     "NG401",
@@ -110,7 +110,7 @@ def load_facts(paths: Sequence[Path]) -> FactsLoad:
     digests: dict[str, str] = {}
     for display, file in _files(paths):
         try:
-            data = file.read_bytes()
+            data = read_limited(file)
         except OSError as error:
             raise UsageError(f"cannot read facts file {display}: {error.strerror or error}") from error
         digests[display] = hashlib.sha256(data).hexdigest()
@@ -167,9 +167,13 @@ def parse_facts(text: str, name: str) -> tuple[tuple[LinkFact, ...], str | None,
 def _files(paths: Sequence[Path]) -> list[tuple[str, Path]]:
     files: list[tuple[str, Path]] = []
     for path in paths:
-        if not path.exists():
-            raise UsageError(f"facts path {path} does not exist")
-        if not path.is_dir():
+        try:
+            is_directory = path.is_dir()
+            if not is_directory and not path.exists():
+                raise UsageError(f"facts path {path} does not exist")
+        except OSError as error:
+            raise UsageError(f"cannot read facts path {path}: {error.strerror or error}") from error
+        if not is_directory:
             files.append((str(path), path))
             continue
         try:

@@ -63,6 +63,10 @@ def _child(node: Node, part: PathPart, *, want_key: bool) -> Node | None:
             if isinstance(key, ScalarNode) and key.value == str(part):
                 return key if want_key else value
         for key, value in node.value:
+            # a key read as a boolean or null is named by its YAML text (`true`), written `True` maybe
+            if isinstance(key, ScalarNode) and str(key.tag).endswith((":bool", ":null")) and key.value.lower() == part:
+                return key if want_key else value
+        for key, value in node.value:
             if isinstance(key, ScalarNode) and str(key.tag).endswith(":merge"):
                 merged = [value] if isinstance(value, MappingNode) else list(value.value)
                 for source in merged:

@@ -7,6 +7,8 @@ turns jsonschema's errors into diagnostics with a location and a useful hint.
 from __future__ import annotations
 
 import difflib
+import json
+import re
 from collections.abc import Iterator
 from functools import cache
 from typing import Any
@@ -71,8 +73,21 @@ def _is_whole_number(_checker: object, instance: object) -> bool:
     return isinstance(instance, int) and not isinstance(instance, bool)
 
 
+@cache
+def _anchored(pattern: str) -> re.Pattern[str]:
+    # JSON Schema patterns are ECMA-262, where `$` is the end of the text; in Python it also
+    # matches before a final line break, which would let "cp-1\n" through as a file name
+    return re.compile(re.sub(r"(?<!\\)\$", r"\\Z", pattern))
+
+
+def _pattern(validator: Validator, pattern: str, instance: Any, subschema: Any) -> Iterator[ValidationError]:
+    if isinstance(instance, str) and not _anchored(pattern).search(instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
 _InventoryValidator: type[Validator] = validators.extend(  # type: ignore[no-untyped-call]  # untyped upstream
     Draft202012Validator,
+    validators={"pattern": _pattern},
     type_checker=Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_whole_number),
 )
 
@@ -106,7 +121,8 @@ def _diagnose(error: ValidationError, origin: Origin) -> Iterator[Diagnostic]:
     elif keyword == "additionalProperties":
         known = sorted(subschema.get("properties", {}))
         for key in sorted(set(instance) - set(known), key=str):
-            yield UNKNOWN_KEY.at((origin / str(key)).at_key(), f"unknown key {key!r}", _did_you_mean(str(key), known))
+            text = key if isinstance(key, str) else json.dumps(key) if isinstance(key, bool | int | None) else repr(key)
+            yield UNKNOWN_KEY.at((origin / text).at_key(), f"unknown key {text!r}", _did_you_mean(text, known))
     elif keyword == "required":
         for key in expected:
             if key not in instance:

@@ -58,11 +58,15 @@ def write_tree(
     """
     for path in files:
         _require_safe(path)
-    _require_directory(out)
-    if check:
-        return _compare(files, out, inputs=inputs, version=version, clusters=clusters, check=True)
-    with _exclusive(out):
-        return _compare(files, out, inputs=inputs, version=version, clusters=clusters, check=False)
+    try:
+        _require_directory(out)
+        if check:
+            return _compare(files, out, inputs=inputs, version=version, clusters=clusters, check=True)
+        with _exclusive(out):
+            return _compare(files, out, inputs=inputs, version=version, clusters=clusters, check=False)
+    except OSError as error:
+        # looking at OUT can fail too (a name too long, no permission): before anything changed
+        raise OutputError(f"cannot write to {out}: {error.strerror or error}") from error
 
 
 def _compare(

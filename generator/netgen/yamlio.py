@@ -7,13 +7,17 @@ construct a Python object.
 
 from __future__ import annotations
 
+import errno
 import re
+import stat
 from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import CollectionEndEvent, CollectionStartEvent
+from ruamel.yaml.reader import ReaderError
 
 from netgen.diagnostics import Diagnostic, Origin, Severity, register
 
@@ -80,17 +84,19 @@ TOO_COMPLEX = register(
 # about 8 levels deep
 MAX_FILE_BYTES = 64 << 20
 MAX_DEPTH = 64
-# expanded values per character of text; real files stay below 1, an alias bomb far above
-MAX_EXPANSION = 10
+# expanded values per character of text: real files stay below 1, even with `<<:` defaults
+MAX_EXPANSION = 2
 MIN_BUDGET = 100_000
 
 _loader = YAML(typ="safe", pure=False)
-_FLOW = re.compile(r"[\[\]{}]")
+_HUGE_NUMBER = re.compile(r"\d{4301,}")
 
 
 def read_limited(path: Path) -> bytes:
     """A file's bytes, but never more than one byte past the limit (a device or a runaway
     file must not exhaust memory); :func:`decode` reports a file over the limit."""
+    if stat.S_ISFIFO(path.stat().st_mode) or stat.S_ISSOCK(path.stat().st_mode):
+        raise OSError(errno.EINVAL, "a pipe or socket, not a file")
     with path.open("rb") as handle:
         return handle.read(MAX_FILE_BYTES + 1)
 
@@ -116,12 +122,11 @@ def decode(data: bytes, name: str) -> tuple[str | None, list[Diagnostic]]:
 
 def load_documents(text: str, name: str) -> tuple[list[Any], list[Diagnostic]]:
     """Every document of a YAML stream as plain data, or a diagnostic saying why not."""
-    deep = _deep_flow(text)
-    if deep is not None:
-        # the C parser recurses per flow level and would overflow its stack
-        message = f"the document nests more than {MAX_DEPTH} levels deep"
-        return [], [TOO_COMPLEX.at(Origin(name), message, "flatten the nesting").located(*deep)]
     try:
+        deep = _too_deep(text)
+        if deep is not None:
+            message = f"the document nests more than {MAX_DEPTH} levels deep"
+            return [], [TOO_COMPLEX.at(Origin(name), message, "flatten the nesting").located(*deep)]
         documents = [document for document in _loader.load_all(text) if document is not None]
     except DuplicateKeyError as error:
         return [], [_marked(DUPLICATE_KEY, error, name, text, "keep one of the two entries")]
@@ -132,11 +137,27 @@ def load_documents(text: str, name: str) -> tuple[list[Any], list[Diagnostic]]:
             error.context, error.problem = None, f"the tag {tag} is not allowed"
             return [], [_marked(UNSUPPORTED_TAG, error, name, text, "remove the tag; netgen reads plain data only")]
         return [], [_marked(YAML_SYNTAX, error, name, text, _syntax_hint(text, error))]
+    except ReaderError as error:
+        # a character YAML does not allow (NUL, ESC, …): reported by its offset in the text
+        line, column = _line_column(text, error.position)
+        character = error.character if isinstance(error.character, str) else chr(error.character)
+        message = f"character {character!r} (U+{ord(character):04X}) is not allowed in YAML"
+        return [], [
+            YAML_SYNTAX.at(Origin(name), message, "remove it (it is often pasted from a terminal)").located(
+                line, column
+            )
+        ]
     except YAMLError as error:
         return [], [YAML_SYNTAX.at(Origin(name), str(error).strip(), "check the YAML syntax").located(1, 1)]
+    except ValueError as error:
+        # Python refuses to read integers of more than 4,300 digits (CVE-2020-10735)
+        message = f"a value cannot be read: {error}"
+        digits = _HUGE_NUMBER.search(text)
+        line, column = (1, 1) if digits is None else _line_column(text, digits.start())
+        return [], [TOO_COMPLEX.at(Origin(name), message, "write numbers of a sensible size").located(line, column)]
     if not documents:
         return [], [EMPTY_FILE.at(Origin(name), "the file holds no data", "write the inventory mapping").located(1, 1)]
-    problem = _too_complex(documents, budget=max(MIN_BUDGET, MAX_EXPANSION * len(text)))
+    problem = _too_complex(documents, budget=MIN_BUDGET + MAX_EXPANSION * len(text))
     if problem is not None:
         hint = "write the data out plainly, without nested aliases or deep nesting"
         return [], [TOO_COMPLEX.at(Origin(name), problem, hint).located(1, 1)]
@@ -189,13 +210,21 @@ def _syntax_hint(text: str, error: MarkedYAMLError) -> str:
     return "check indentation, ':' after keys and closing brackets or quotes on this line and the one before"
 
 
-def _deep_flow(text: str) -> tuple[int, int] | None:
-    """Where flow collections (``[``, ``{``) first nest deeper than the limit, if they do.
-    Brackets inside quoted strings count too: a harmless over-estimate for real files."""
+def _too_deep(text: str) -> tuple[int, int] | None:
+    """Where the document first nests deeper than the limit, if it does. The C parser's events
+    come from libyaml's state machine, which no nesting can overflow; composing them into
+    data recurses once per level and would crash the process on a deep enough document."""
     depth = 0
-    for match in _FLOW.finditer(text):
-        depth += 1 if match.group() in "[{" else -1
-        if depth > MAX_DEPTH:
-            line = text.count("\n", 0, match.start()) + 1
-            return line, match.start() - (text.rfind("\n", 0, match.start()) + 1) + 1
+    for event in _loader.parse(text):
+        if isinstance(event, CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                mark = event.start_mark
+                return mark.line + 1, mark.column + 1
+        elif isinstance(event, CollectionEndEvent):
+            depth -= 1
     return None
+
+
+def _line_column(text: str, offset: int) -> tuple[int, int]:
+    return text.count("\n", 0, offset) + 1, offset - (text.rfind("\n", 0, offset) + 1) + 1
