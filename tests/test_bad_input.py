@@ -6,7 +6,6 @@ leading comment lines state what netgen must report, one line per diagnostic:
 
     # expect: NG104 23:9                     (in the inventory, at line 23, column 9)
     # expect: NG401 facts/cp-1.json:1:1      (in a facts file of the case)
-    # xfail: why netgen does not do this yet (optional: the case documents a known defect)
 
 Every case is run through ``render`` (into an OUT directory that holds a previous render and a
 hand-made file), ``validate``, and both again with ``--format json``. The diagnostics reported
@@ -36,7 +35,6 @@ EXAMPLE = ROOT / "inventories" / "example.yaml"
 INPUT_CODE_PREFIXES = ("NG0", "NG1", "NG2", "NG3", "NG4", "NG5", "NG6", "NG7")
 
 _EXPECT = re.compile(r"^# expect: (?P<code>NG\d{3}) (?:(?P<file>\S+):)?(?P<line>\d+):(?P<column>\d+)\s*$")
-_XFAIL = re.compile(r"^# xfail: (?P<reason>\S.*)$")
 _DIAGNOSTIC = re.compile(r"^(?P<where>.+?): (?P<severity>error|warning)\[(?P<code>NG\d{3})\]: (?P<message>.+)$")
 _LOCATION = re.compile(r"^(?P<file>.+):(?P<line>\d+):(?P<column>\d+)$")
 
@@ -59,7 +57,6 @@ class Case:
     inventory: Path
     facts: Path | None
     expected: tuple[Expected, ...]
-    xfail: str | None
 
     @property
     def warnings_only(self) -> bool:
@@ -92,18 +89,15 @@ def _header(inventory: Path) -> list[str]:
 
 def load_case(path: Path) -> Case:
     inventory = path / "inventory.yaml" if path.is_dir() else path
-    expected, xfail = [], None
+    expected = []
     for line in _header(inventory):
         if match := _EXPECT.match(line):
             expected.append(Expected(match["code"], match["file"], int(match["line"]), int(match["column"])))
-        elif match := _XFAIL.match(line):
-            xfail = match["reason"]
     return Case(
         name=path.stem if path.is_file() else path.name,
         inventory=inventory,
         facts=path / "facts" if path.is_dir() else None,
         expected=tuple(expected),
-        xfail=xfail,
     )
 
 
@@ -111,14 +105,7 @@ CASES = [load_case(path) for path in sorted(BAD.iterdir()) if path.is_dir() or p
 
 
 def _params(cases: list[Case]) -> list[object]:
-    return [
-        pytest.param(
-            case,
-            id=case.name,
-            marks=[pytest.mark.xfail(reason=case.xfail, strict=True)] if case.xfail else [],
-        )
-        for case in cases
-    ]
+    return [pytest.param(case, id=case.name) for case in cases]
 
 
 # --- helpers -------------------------------------------------------------------------------------
@@ -217,14 +204,14 @@ def test_corpus_is_well_formed() -> None:
 
 
 def test_corpus_covers_every_input_code() -> None:
-    """A new inventory or facts check without a bad-input case fails here (xfail cases do not count).
+    """A new inventory or facts check without a bad-input case fails here.
 
     Every registered code NG0xx-NG7xx (inventory, facts, MetalLB, attachments, vclusters) needs
     a passing case; NG9xx (output verification) is left out.
     """
     input_codes = {code for code in CODES if code.startswith(INPUT_CODE_PREFIXES)}
     assert {code[:3] for code in input_codes} == set(INPUT_CODE_PREFIXES), "a code family has no registered code"
-    covered = {e.code for case in CASES if case.xfail is None for e in case.expected}
+    covered = {e.code for case in CASES for e in case.expected}
     assert sorted(input_codes - covered) == [], "diagnostic codes without a case in tests/bad/"
 
 

@@ -2,7 +2,10 @@
 
 Documents are loaded with ruamel.yaml's C loader, which keeps no positions. Only when
 there is something to report is the source composed again (a node tree with marks,
-much cheaper than a round-trip load) and each diagnostic's path walked to its node.
+much cheaper than a round-trip load) and each diagnostic's path walked to its node. The
+tree comes from the same C parser (libyaml) that loaded the data: ruamel's pure-Python
+parser refuses some texts libyaml accepts (a tab inside a plain scalar), and then nothing
+could be located.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ def locate_all(diagnostics: Iterable[Diagnostic], sources: Mapping[str, str]) ->
 
 def _compose(text: str) -> list[Node] | None:
     try:
-        return [node for node in YAML(typ="safe", pure=True).compose_all(text) if node is not None]
+        return [node for node in YAML(typ="safe", pure=False).compose_all(text) if node is not None]
     except YAMLError:
         return None
 
@@ -67,6 +70,9 @@ def _child(node: Node, part: PathPart, *, want_key: bool) -> Node | None:
             if isinstance(key, ScalarNode) and str(key.tag).endswith((":bool", ":null")) and key.value.lower() == part:
                 return key if want_key else value
         for key, value in node.value:
+            if isinstance(key, SequenceNode) and _flow_text(key) == part:
+                return key if want_key else value
+        for key, value in node.value:
             if isinstance(key, ScalarNode) and str(key.tag).endswith(":merge"):
                 merged = [value] if isinstance(value, MappingNode) else list(value.value)
                 for source in merged:
@@ -74,3 +80,10 @@ def _child(node: Node, part: PathPart, *, want_key: bool) -> Node | None:
                     if found is not None:
                         return found
     return None
+
+
+def _flow_text(node: Node) -> str:
+    """A list key as :func:`netgen.structure.key_text` names it."""
+    if isinstance(node, SequenceNode):
+        return "[" + ", ".join(_flow_text(item) for item in node.value) + "]"
+    return str(node.value) if isinstance(node, ScalarNode) else ""

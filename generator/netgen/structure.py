@@ -121,7 +121,7 @@ def _diagnose(error: ValidationError, origin: Origin) -> Iterator[Diagnostic]:
     elif keyword == "additionalProperties":
         known = sorted(subschema.get("properties", {}))
         for key in sorted(set(instance) - set(known), key=str):
-            text = key if isinstance(key, str) else json.dumps(key) if isinstance(key, bool | int | None) else repr(key)
+            text = key_text(key)
             yield UNKNOWN_KEY.at((origin / text).at_key(), f"unknown key {text!r}", _did_you_mean(text, known))
     elif keyword == "required":
         for key in expected:
@@ -197,3 +197,12 @@ def _type_of(value: Any) -> str:
 def _shown(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def key_text(key: object) -> str:
+    """A mapping key as the YAML that wrote it: ``true``, ``1``, ``[ens7, ens8]`` for a list."""
+    if isinstance(key, str):
+        return key
+    if isinstance(key, tuple):
+        return "[" + ", ".join(key_text(item) for item in key) + "]"
+    return json.dumps(key) if isinstance(key, bool | int | None) else repr(key)

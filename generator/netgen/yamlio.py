@@ -90,6 +90,9 @@ MIN_BUDGET = 100_000
 
 _loader = YAML(typ="safe", pure=False)
 _HUGE_NUMBER = re.compile(r"\d{4301,}")
+# NEL, LS and PS end a line for YAML 1.1 parsers (libyaml, PyYAML, go-yaml v2) and are plain
+# characters in YAML 1.2: text holding one reads differently from one tool to the next
+_DISPUTED_BREAK = re.compile("[\x85\u2028\u2029]")
 
 
 def read_limited(path: Path) -> bytes:
@@ -122,6 +125,12 @@ def decode(data: bytes, name: str) -> tuple[str | None, list[Diagnostic]]:
 
 def load_documents(text: str, name: str) -> tuple[list[Any], list[Diagnostic]]:
     """Every document of a YAML stream as plain data, or a diagnostic saying why not."""
+    disputed = _DISPUTED_BREAK.search(text)
+    if disputed is not None:
+        character = disputed.group()
+        message = f"character U+{ord(character):04X} is a line break to YAML 1.1 parsers but not to YAML 1.2 ones"
+        hint = "remove it, or write a plain space or line break instead (it is often pasted from a word processor)"
+        return [], [YAML_SYNTAX.at(Origin(name), message, hint).located(*_line_column(text, disputed.start()))]
     try:
         deep = _too_deep(text)
         if deep is not None:

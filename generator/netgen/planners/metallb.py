@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -53,10 +55,26 @@ def metallb_block(block: AddressRange) -> str:
     return block.text if "/" in block.text else f"{block.first}-{block.last}"
 
 
+_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+
+
+def advertisement_name(pool: str, interface: str) -> str:
+    """``<pool>.<interface>``: a DNS-1123 subdomain, as object names are. Pool names are labels
+    and hold no dot, so this can never be another pool's own advertisement name, nor one of
+    another pool's. A kernel name that is no subdomain (upper case, ``_``) is spelt in
+    lower case with a digest of the original appended, so distinct names stay distinct."""
+    if _SUBDOMAIN.fullmatch(interface):
+        return f"{pool}.{interface}"
+    slug = re.sub("[^a-z0-9]+", "-", interface.lower()).strip("-")
+    digest = hashlib.sha256(interface.encode()).hexdigest()[:8]
+    return f"{pool}.{slug}-{digest}" if slug else f"{pool}.{digest}"
+
+
 def _advertisements(cluster: Cluster, pool: Pool) -> tuple[Advertisement, ...]:
     """MetalLB matches interface names exactly and on every node alike. Where hosts name the
     NIC differently, one name list for all would also announce on whatever NIC carries that
-    name elsewhere; so each name gets its own advertisement, limited to the hosts using it."""
+    name elsewhere; so each name gets its own advertisement, limited to the hosts using it
+    and named after the interface (the name stays when hosts are added or removed)."""
     if pool.l2_network is None:
         return ()
     named = [(host.name, nic.interface_name) for host in cluster.hosts if (nic := host.nic_on(pool.l2_network))]
@@ -69,8 +87,8 @@ def _advertisements(cluster: Cluster, pool: Pool) -> tuple[Advertisement, ...]:
     if len(hosts_by_name) == 1:
         return (Advertisement(pool.name, tuple(hosts_by_name), ()),)
     return tuple(
-        Advertisement(f"{pool.name}-{index}", (name,), tuple(hosts_by_name[name]))
-        for index, name in enumerate(sorted(hosts_by_name), start=1)
+        Advertisement(advertisement_name(pool.name, name), (name,), tuple(hosts_by_name[name]))
+        for name in sorted(hosts_by_name)
     )
 
 
