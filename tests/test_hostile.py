@@ -335,7 +335,8 @@ def test_alias_bomb_is_refused_within_bounded_memory(tmp_path: Path, text: str) 
     assert_clean(run)
     assert run.exit_code == 1
     [(file, code, line, column, message)] = run.diagnostics()
-    assert (file, code, line, column) == (str(inventory), "NG006", 1, 1)
+    assert (file, code) == (str(inventory), "NG006")
+    assert text.splitlines()[line - 1][column - 1] == "*", "not located at the alias that goes past the budget"
     assert "YAML aliases" in message
     assert tree(tmp_path) == before
 

@@ -20,6 +20,7 @@ from ruamel.yaml.error import YAMLError
 from netgen.diagnostics import Diagnostic, Origin, Severity, register
 from netgen.planners.artifact import Artifact
 from netgen.resources import inline_references, schema
+from netgen.yamldata import DataError, parse_documents
 
 OUTPUT_INVALID = register(
     "NG901",
@@ -42,7 +43,6 @@ YAML11_AMBIGUOUS = register(
     """,
 )
 
-_yaml12 = YAML(typ="safe", pure=False)
 _yaml11 = YAML(typ="safe", pure=False)
 _yaml11.version = (1, 1)
 
@@ -92,9 +92,9 @@ def verify(artifact: Artifact, text: str, *, yaml11: bool) -> list[Diagnostic]:
     template overrides; the built-in templates are held to it by the test suite."""
     origin = Origin(artifact.path)
     try:
-        documents = list(_yaml12.load_all(text))
+        documents = parse_documents(text)
         documents_11 = list(_yaml11.load_all(text)) if yaml11 else documents
-    except YAMLError as error:
+    except (YAMLError, DataError) as error:
         return [
             OUTPUT_INVALID.at(
                 origin,
@@ -141,5 +141,5 @@ def _normalised(value: Any) -> Any:
     return (type(value).__name__, value)
 
 
-def _first_line(error: YAMLError) -> str:
+def _first_line(error: YAMLError | DataError) -> str:
     return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__

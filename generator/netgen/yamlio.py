@@ -13,13 +13,11 @@ import stat
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
-from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.events import CollectionEndEvent, CollectionStartEvent
 from ruamel.yaml.reader import ReaderError
 
-from netgen.diagnostics import Diagnostic, Origin, Severity, register
+from netgen.diagnostics import Code, Diagnostic, Origin, Severity, register
+from netgen.yamldata import DataError, parse_documents
 
 YAML_SYNTAX = register(
     "NG001",
@@ -73,23 +71,21 @@ TOO_COMPLEX = register(
     Severity.ERROR,
     "document too deep or too large",
     """
-    The document nests deeper than any inventory or facts file needs, or its YAML aliases
-    (`*name`) expand it to far more data than its text holds, as an "alias bomb" does. netgen
-    stops reading instead of exhausting memory or time. Write the data out without such
-    nesting or repeated aliases.
+    The document nests deeper than any inventory or facts file needs (64 levels), its YAML
+    aliases (`*name`) expand it to far more data than its text holds, as an "alias bomb"
+    does, an alias stands inside its own anchor (the data would be a cycle), an integer has
+    more than 4,300 digits, or the file is larger than 64 MiB. netgen stops reading at that
+    point instead of exhausting memory or time. Write the data out without such nesting or
+    repeated aliases.
     """,
 )
 
-# no inventory or facts file comes close: an inventory of 5,000 hosts is under 2 MiB and
-# about 8 levels deep
+# no inventory or facts file comes close: an inventory of 5,000 hosts is under 2 MiB
 MAX_FILE_BYTES = 64 << 20
-MAX_DEPTH = 64
 # expanded values per character of text: real files stay below 1, even with `<<:` defaults
 MAX_EXPANSION = 2
 MIN_BUDGET = 100_000
 
-_loader = YAML(typ="safe", pure=False)
-_HUGE_NUMBER = re.compile(r"\d{4301,}")
 # NEL, LS and PS end a line for YAML 1.1 parsers (libyaml, PyYAML, go-yaml v2) and are plain
 # characters in YAML 1.2: text holding one reads differently from one tool to the next
 _DISPUTED_BREAK = re.compile("[\x85\u2028\u2029]")
@@ -132,19 +128,11 @@ def load_documents(text: str, name: str) -> tuple[list[Any], list[Diagnostic]]:
         hint = "remove it, or write a plain space or line break instead (it is often pasted from a word processor)"
         return [], [YAML_SYNTAX.at(Origin(name), message, hint).located(*_line_column(text, disputed.start()))]
     try:
-        deep = _too_deep(text)
-        if deep is not None:
-            message = f"the document nests more than {MAX_DEPTH} levels deep"
-            return [], [TOO_COMPLEX.at(Origin(name), message, "flatten the nesting").located(*deep)]
-        documents = [document for document in _loader.load_all(text) if document is not None]
-    except DuplicateKeyError as error:
-        return [], [_marked(DUPLICATE_KEY, error, name, text, "keep one of the two entries")]
+        documents = [d for d in parse_documents(text, budget=MIN_BUDGET + MAX_EXPANSION * len(text)) if d is not None]
+    except DataError as error:
+        code, hint = _DATA_ERRORS[error.kind]
+        return [], [code.at(Origin(name), error.message, hint).located(error.mark.line + 1, error.mark.column + 1)]
     except MarkedYAMLError as error:
-        problem = error.problem or ""
-        if "could not determine a constructor" in problem:
-            tag = problem.split("tag ", 1)[-1].strip("'").replace("tag:yaml.org,2002:", "!!")
-            error.context, error.problem = None, f"the tag {tag} is not allowed"
-            return [], [_marked(UNSUPPORTED_TAG, error, name, text, "remove the tag; netgen reads plain data only")]
         return [], [_marked(YAML_SYNTAX, error, name, text, _syntax_hint(text, error))]
     except ReaderError as error:
         # a character YAML does not allow (NUL, ESC, …): reported by its offset in the text
@@ -158,37 +146,9 @@ def load_documents(text: str, name: str) -> tuple[list[Any], list[Diagnostic]]:
         ]
     except YAMLError as error:
         return [], [YAML_SYNTAX.at(Origin(name), str(error).strip(), "check the YAML syntax").located(1, 1)]
-    except ValueError as error:
-        # Python refuses to read integers of more than 4,300 digits (CVE-2020-10735)
-        message = f"a value cannot be read: {error}"
-        digits = _HUGE_NUMBER.search(text)
-        line, column = (1, 1) if digits is None else _line_column(text, digits.start())
-        return [], [TOO_COMPLEX.at(Origin(name), message, "write numbers of a sensible size").located(line, column)]
     if not documents:
         return [], [EMPTY_FILE.at(Origin(name), "the file holds no data", "write the inventory mapping").located(1, 1)]
-    problem = _too_complex(documents, budget=MIN_BUDGET + MAX_EXPANSION * len(text))
-    if problem is not None:
-        hint = "write the data out plainly, without nested aliases or deep nesting"
-        return [], [TOO_COMPLEX.at(Origin(name), problem, hint).located(1, 1)]
     return documents, []
-
-
-def _too_complex(documents: list[Any], budget: int) -> str | None:
-    """Walk the data as later stages will (aliases expanded), within a budget of values."""
-    stack: list[tuple[Any, int]] = [(document, 1) for document in documents]
-    seen = 0
-    while stack:
-        value, depth = stack.pop()
-        seen += 1
-        if seen > budget:
-            return f"the document expands to more than {budget} values (YAML aliases?)"
-        if depth > MAX_DEPTH:
-            return f"the document nests more than {MAX_DEPTH} levels deep"
-        if isinstance(value, dict):
-            stack.extend((item, depth + 1) for pair in value.items() for item in pair)
-        elif isinstance(value, list):
-            stack.extend((item, depth + 1) for item in value)
-    return None
 
 
 def _marked(code: Any, error: MarkedYAMLError, name: str, text: str, hint: str) -> Diagnostic:
@@ -199,8 +159,6 @@ def _marked(code: Any, error: MarkedYAMLError, name: str, text: str, hint: str) 
         # the parser's mark sits past a last line without line break: show the end of that line
         line, column = len(lines), len(lines[-1]) + 1
     message = " ".join(part for part in (error.context, error.problem) if part) or str(error)
-    if isinstance(error, DuplicateKeyError):
-        message = (error.problem or "duplicate key").split(" with value")[0]
     diagnostic: Diagnostic = code.at(Origin(name), message, hint)
     return diagnostic.located(line, column)
 
@@ -219,20 +177,12 @@ def _syntax_hint(text: str, error: MarkedYAMLError) -> str:
     return "check indentation, ':' after keys and closing brackets or quotes on this line and the one before"
 
 
-def _too_deep(text: str) -> tuple[int, int] | None:
-    """Where the document first nests deeper than the limit, if it does. The C parser's events
-    come from libyaml's state machine, which no nesting can overflow; composing them into
-    data recurses once per level and would crash the process on a deep enough document."""
-    depth = 0
-    for event in _loader.parse(text):
-        if isinstance(event, CollectionStartEvent):
-            depth += 1
-            if depth > MAX_DEPTH:
-                mark = event.start_mark
-                return mark.line + 1, mark.column + 1
-        elif isinstance(event, CollectionEndEvent):
-            depth -= 1
-    return None
+_DATA_ERRORS: dict[str, tuple[Code, str]] = {
+    "duplicate": (DUPLICATE_KEY, "keep one of the two entries"),
+    "tag": (UNSUPPORTED_TAG, "remove the tag; netgen reads plain data only"),
+    "limit": (TOO_COMPLEX, "write the data out plainly, without nested aliases, deep nesting or huge numbers"),
+    "data": (YAML_SYNTAX, "check the value and the YAML syntax here"),
+}
 
 
 def _line_column(text: str, offset: int) -> tuple[int, int]:
