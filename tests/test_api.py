@@ -93,18 +93,45 @@ def test_each_structural_problem_is_reported_once() -> None:
 
 def test_parallel_render_equals_serial(monkeypatch: pytest.MonkeyPatch) -> None:
     """Large fleets are rendered on every core; the output must not depend on it."""
-    from netgen import produce
+    from netgen import parallel
 
     text = EXAMPLE.read_text()
     clusters = [text.split("clusters:\n", 1)[1].replace("name: lab", f"name: lab{i}") for i in range(4)]
     macs = [c.replace("52:54:00", f"52:54:0{i}") for i, c in enumerate(clusters)]
     inventory = netgen.load(text.split("clusters:\n", 1)[0] + "clusters:\n" + "".join(macs), name="fleet.yaml")
-    monkeypatch.setattr(produce, "PARALLEL_MIN_HOSTS", 10**9)
+    monkeypatch.setattr(parallel, "PARALLEL_MIN_HOSTS", 10**9)
     serial = netgen.render(inventory)
-    monkeypatch.setattr(produce, "PARALLEL_MIN_HOSTS", 1)
-    monkeypatch.setattr(produce, "_cores", lambda: 2)
+    monkeypatch.setattr(parallel, "PARALLEL_MIN_HOSTS", 1)
+    monkeypatch.setattr(parallel, "cores", lambda: 2)
     calls: list[tuple[int, int]] = []
-    parallel = netgen.render(inventory, progress=lambda done, total: calls.append((done, total)))
+    in_parallel = netgen.render(inventory, progress=lambda done, total: calls.append((done, total)))
     assert sorted(calls) == [(2, 4), (4, 4)], "two batches, one per core"
-    assert list(parallel.items()) == list(serial.items())
+    assert list(in_parallel.items()) == list(serial.items())
     assert len(serial) == 4 * 5
+
+
+def test_parallel_checks_equal_serial(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The per-cluster rules of large fleets run on every core; the diagnostics, their order
+    included, must not depend on it."""
+    from netgen import parallel
+    from netgen.checks import run_checks
+
+    text = EXAMPLE.read_text()
+    body = text.split("clusters:\n", 1)[1]
+    # each cluster breaks something else: a VIP that is a host address, a pool over the
+    # gateway, a duplicate MAC within the cluster, and (across clusters) lab0's MACs again
+    broken = [
+        body.replace("name: lab", "name: lab0"),
+        body.replace("name: lab", "name: lab1").replace("52:54:00", "52:54:01"),
+        body.replace("name: lab", "name: lab2").replace("52:54:00", "52:54:02").replace("::100", "::11"),
+        body.replace("name: lab", "name: lab3").replace("52:54:00", "52:54:03").replace("cp-2", "cp-1"),
+    ]
+    inventory = netgen.load(text.split("clusters:\n", 1)[0] + "clusters:\n" + "".join(broken), name="fleet.yaml")
+    monkeypatch.setattr(parallel, "PARALLEL_MIN_HOSTS", 10**9)
+    serial = (run_checks(inventory.clusters), netgen.validate(inventory))
+    monkeypatch.setattr(parallel, "PARALLEL_MIN_HOSTS", 1)
+    monkeypatch.setattr(parallel, "cores", lambda: 2)
+    in_parallel = (run_checks(inventory.clusters), netgen.validate(inventory))
+    assert [d.code for d in serial[1]] == ["NG302", "NG101"]
+    for found, expected in zip(in_parallel, serial, strict=True):
+        assert [d.as_dict() for d in found] == [d.as_dict() for d in expected]

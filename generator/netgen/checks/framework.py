@@ -30,11 +30,12 @@ ClusterCheck = Callable[[Cluster], Iterable[Finding]]
 @dataclass(frozen=True, slots=True)
 class Rule:
     code: Code
-    check: InventoryCheck
+    #: exactly one of the two: a rule looks at all clusters at once, or at one at a time
+    inventory_check: InventoryCheck | None = None
+    cluster_check: ClusterCheck | None = None
 
-    def run(self, clusters: Sequence[Cluster]) -> Iterable[Diagnostic]:
-        for finding in self.check(clusters):
-            yield self.code.at(finding.origin, finding.message, finding.hint)
+    def diagnostics(self, findings: Iterable[Finding]) -> list[Diagnostic]:
+        return [self.code.at(finding.origin, finding.message, finding.hint) for finding in findings]
 
 
 RULES: list[Rule] = []
@@ -44,7 +45,7 @@ def inventory_rule(id: str, severity: Severity, title: str) -> Callable[[Invento
     """Register a rule that looks at all clusters at once (e.g. MACs unique inventory-wide)."""
 
     def decorate(check: InventoryCheck) -> InventoryCheck:
-        RULES.append(Rule(register(id, severity, title, inspect.getdoc(check) or title), check))
+        RULES.append(Rule(register(id, severity, title, inspect.getdoc(check) or title), inventory_check=check))
         return check
 
     return decorate
@@ -54,11 +55,7 @@ def cluster_rule(id: str, severity: Severity, title: str) -> Callable[[ClusterCh
     """Register a rule that looks at one cluster at a time."""
 
     def decorate(check: ClusterCheck) -> ClusterCheck:
-        def each_cluster(clusters: Sequence[Cluster]) -> Iterable[Finding]:
-            for cluster in clusters:
-                yield from check(cluster)
-
-        RULES.append(Rule(register(id, severity, title, inspect.getdoc(check) or title), each_cluster))
+        RULES.append(Rule(register(id, severity, title, inspect.getdoc(check) or title), cluster_check=check))
         return check
 
     return decorate
