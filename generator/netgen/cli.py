@@ -130,7 +130,9 @@ def render(
     """Render every artifact of INVENTORY into OUT (atomically; unchanged files are left alone)."""
     try:
         loaded = netgen.load(inventory, facts=facts or [])
-        rendering = netgen.render(loaded, clusters=cluster or None, templates=templates, progress=progress_bar(loaded))
+        rendering = netgen.render(
+            loaded, clusters=cluster or None, templates=templates, progress=progress_bar(loaded), previous=out
+        )
     except DiagnosticsError as error:
         _report(error.diagnostics, output_format)
         raise typer.Exit(EXIT_INPUT) from None

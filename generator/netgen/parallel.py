@@ -1,10 +1,10 @@
 """Work on every cluster, on every core when the fleet is large enough to pay.
 
-Clusters are independent once loaded, so they are split into one batch per core (largest
-first, so the batches weigh about the same). The calling process works on the first batch
-while forked workers take the others; the workers inherit the clusters and the work from
-the fork, so nothing but cluster indexes and results crosses a process boundary. Results
-come back in cluster order, so nothing depends on which process finished first.
+Clusters are independent, so they are split into one batch per core (largest first, so the
+batches weigh about the same). The calling process works on the first batch while forked
+workers take the others; the workers inherit the clusters and the work from the fork, so
+nothing but indexes and results crosses a process boundary. Results come back in cluster
+order, so nothing depends on which process finished first.
 """
 
 from __future__ import annotations
@@ -20,10 +20,11 @@ from netgen.model import Cluster
 #: below this many hosts, starting processes costs more than it saves
 PARALLEL_MIN_HOSTS = 400
 
+Item = TypeVar("Item")
 Result = TypeVar("Result")
 
 # what the forked workers run: set only while a pool works, read only in the workers
-_work: tuple[Callable[[Cluster], Any], Sequence[Cluster]] | None = None
+_work: tuple[Callable[[Any], Any], Sequence[Any]] | None = None
 
 
 def cores() -> int:
@@ -37,14 +38,24 @@ def per_cluster(
 ) -> list[Result]:
     """``work(cluster)`` for every cluster, in cluster order. ``progress`` is called with
     (clusters done, clusters in all) as batches finish."""
+    return weighed_map(work, clusters, [len(cluster.hosts) for cluster in clusters], progress)
+
+
+def weighed_map(
+    work: Callable[[Item], Result],
+    items: Sequence[Item],
+    hosts: Sequence[int],
+    progress: Callable[[int, int], None] | None = None,
+) -> list[Result]:
+    """``work(item)`` for every item (a cluster, as data or modelled) of ``hosts[i]`` hosts."""
     count = cores()
-    if count < 2 or len(clusters) < 2 or sum(len(c.hosts) for c in clusters) < PARALLEL_MIN_HOSTS:
-        results = [work(cluster) for cluster in clusters]
+    if count < 2 or len(items) < 2 or sum(hosts) < PARALLEL_MIN_HOSTS:
+        results = [work(item) for item in items]
         if progress is not None:
-            progress(len(clusters), len(clusters))
+            progress(len(items), len(items))
         return results
     global _work  # noqa: PLW0603 (the fork hands it to the workers)
-    batches = _balanced(clusters, count)
+    batches = _balanced(hosts, count)
     by_index: dict[int, Result] = {}
     done = 0
 
@@ -53,9 +64,9 @@ def per_cluster(
         by_index.update(zip(batch, results, strict=True))
         done += len(batch)
         if progress is not None:
-            progress(done, len(clusters))
+            progress(done, len(items))
 
-    _work = (work, clusters)
+    _work = (work, items)
     try:
         with ProcessPoolExecutor(max_workers=len(batches) - 1, mp_context=get_context("fork")) as pool:
             futures = {pool.submit(_run_batch, batch): batch for batch in batches[1:]}
@@ -64,21 +75,21 @@ def per_cluster(
                 collect(futures[future], future.result())
     finally:
         _work = None
-    return [by_index[index] for index in range(len(clusters))]
+    return [by_index[index] for index in range(len(items))]
 
 
 def _run_batch(batch: list[int]) -> list[Any]:
     assert _work is not None, "a worker runs only while a pool works"
-    work, clusters = _work
-    return [work(clusters[index]) for index in batch]
+    work, items = _work
+    return [work(items[index]) for index in batch]
 
 
-def _balanced(clusters: Sequence[Cluster], count: int) -> list[list[int]]:
+def _balanced(hosts: Sequence[int], count: int) -> list[list[int]]:
     """Cluster indexes in ``count`` batches of about equal host counts (largest first)."""
     batches: list[list[int]] = [[] for _ in range(count)]
     weights = [0] * count
-    for index in sorted(range(len(clusters)), key=lambda i: -len(clusters[i].hosts)):
+    for index in sorted(range(len(hosts)), key=lambda i: -hosts[i]):
         lightest = weights.index(min(weights))
         batches[lightest].append(index)
-        weights[lightest] += len(clusters[index].hosts)
+        weights[lightest] += hosts[index]
     return [sorted(batch) for batch in batches if batch]

@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import hashlib
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,14 +22,21 @@ class Produced:
     problems: list[Diagnostic] = field(default_factory=list)
 
 
-def produce(cluster: Cluster, renderer: Renderer, header: str, into: Produced) -> None:
+def produce(
+    cluster: Cluster, renderer: Renderer, header: str, into: Produced, verified: Mapping[str, str] | None = None
+) -> None:
+    """``verified``: sha256 by path of texts that passed verification before (see
+    :func:`netgen.write.verified_files`); the same text again is not verified twice."""
     for artifact in plan(cluster):
         try:
             text = renderer.render(artifact, header)
         except RenderError as error:
             into.problems.append(error.diagnostic)
             continue
-        into.problems += verify(artifact, text, yaml11=renderer.is_override(artifact.template))
+        override = renderer.is_override(artifact.template)
+        known = verified.get(artifact.path) if verified and not override else None
+        if known is None or known != hashlib.sha256(text.encode()).hexdigest():
+            into.problems += verify(artifact, text, yaml11=override)
         into.files[artifact.path] = text
 
 
@@ -37,13 +45,14 @@ def produce_all(
     templates: Path | None,
     header: str,
     progress: Callable[[int, int], None] | None = None,
+    verified: Mapping[str, str] | None = None,
 ) -> Produced:
     """Every cluster's files and verification problems, in cluster order."""
     renderer = Renderer(templates)
 
     def one(cluster: Cluster) -> Produced:
         produced = Produced()
-        produce(cluster, renderer, header, produced)
+        produce(cluster, renderer, header, produced, verified)
         return produced
 
     merged = Produced()

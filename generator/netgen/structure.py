@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from functools import cache
 from typing import Any
 
@@ -17,7 +17,8 @@ from jsonschema import Draft202012Validator, validators
 from jsonschema.exceptions import ValidationError, best_match
 from jsonschema.protocols import Validator
 
-from netgen.diagnostics import Diagnostic, Origin, Severity, register
+from netgen.diagnostics import Diagnostic, Origin, PathPart, Severity, register
+from netgen.parallel import weighed_map
 from netgen.resources import inline_references, schema
 
 WRONG_TYPE = register(
@@ -93,18 +94,42 @@ _InventoryValidator: type[Validator] = validators.extend(  # type: ignore[no-unt
 
 
 @cache
-def inventory_validator() -> Validator:
+def _validators() -> tuple[Validator, Validator]:
+    """The inventory without its clusters, and one cluster: clusters are checked apart, on
+    every core for a large fleet."""
     inventory = schema("inventory")
-    return _InventoryValidator({"$schema": inventory["$schema"], **inline_references(inventory, inventory["$defs"])})
+    definitions = inventory["$defs"]
+    clusters = {k: v for k, v in inventory["properties"]["clusters"].items() if k != "items"}
+    top = {**inventory, "properties": {**inventory["properties"], "clusters": clusters}}
+    return (
+        _InventoryValidator({"$schema": inventory["$schema"], **inline_references(top, definitions)}),
+        _InventoryValidator(
+            {"$schema": inventory["$schema"], **inline_references(definitions["cluster"], definitions)}
+        ),
+    )
 
 
 def check_structure(data: Any, file: str) -> list[Diagnostic]:
     """Every structural problem of an inventory document, each once."""
-    diagnostics = (
-        diagnostic
-        for error in inventory_validator().iter_errors(data)
-        for diagnostic in _diagnose(error, Origin(file, tuple(error.absolute_path)))
-    )
+    top, one_cluster = _validators()
+
+    def diagnose(errors: Iterable[ValidationError], prefix: tuple[PathPart, ...]) -> list[Diagnostic]:
+        return [
+            diagnostic
+            for error in errors
+            for diagnostic in _diagnose(error, Origin(file, (*prefix, *error.absolute_path)))
+        ]
+
+    def check_cluster(indexed: tuple[int, Any]) -> list[Diagnostic]:
+        index, cluster = indexed
+        return diagnose(one_cluster.iter_errors(cluster), ("clusters", index))
+
+    diagnostics = diagnose(top.iter_errors(data), ())
+    clusters = data.get("clusters") if isinstance(data, dict) else None
+    if isinstance(clusters, list):
+        hosts = [len(c["hosts"]) if isinstance(c, dict) and isinstance(c.get("hosts"), list) else 0 for c in clusters]
+        for found in weighed_map(check_cluster, list(enumerate(clusters)), hosts):
+            diagnostics += found
     # jsonschema reports `required` once per missing key, each error naming all of them
     return list(dict.fromkeys(diagnostics))
 

@@ -8,8 +8,10 @@ for a number.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from jsonschema import Draft202012Validator
@@ -17,9 +19,10 @@ from jsonschema.exceptions import best_match
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
+from netgen import yamldata
 from netgen.diagnostics import Diagnostic, Origin, Severity, register
 from netgen.planners.artifact import Artifact
-from netgen.resources import inline_references, schema
+from netgen.resources import inline_references, resource_dir, schema
 from netgen.yamldata import DataError, parse_documents
 
 OUTPUT_INVALID = register(
@@ -61,6 +64,17 @@ def _validator(name: str, kind: str | None = None) -> Draft202012Validator:
     is_kind = kind is not None and kind[:1].isupper() and kind in definitions
     governing = definitions[kind] if is_kind else document_schema
     return Draft202012Validator({"$schema": document_schema["$schema"], **inline_references(governing, definitions)})
+
+
+@cache
+def verifier() -> str:
+    """A digest of everything that decides whether a text passes :func:`verify`: netgen's
+    schemas and the code that reads and checks. A text that passed, rendered again under the
+    same digest, would pass again."""
+    digest = hashlib.sha256()
+    for path in [*sorted(resource_dir("schemas").glob("*.json")), Path(__file__), Path(yamldata.__file__)]:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
 
 
 def _document_validator(name: str, document: Any) -> Draft202012Validator:

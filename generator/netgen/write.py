@@ -21,6 +21,7 @@ from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from netgen.errors import OutputError
 
@@ -48,22 +49,25 @@ def write_tree(
     *,
     inputs: Mapping[str, str],
     version: str,
+    verifier: str | None = None,
     clusters: Collection[str] | None = None,
     check: bool = False,
 ) -> WriteResult:
     """Bring OUT in line with ``files`` (paths relative to OUT).
 
-    ``clusters`` limits stale-file removal to those clusters' folders; files of other
+    ``verifier`` (see :func:`netgen.verify.verifier`) is recorded when every file was verified
+    by it. ``clusters`` limits stale-file removal to those clusters' folders; files of other
     clusters stay, and so do their manifest entries.
     """
+    provenance = Provenance(inputs, f"{GENERATOR} {version}", verifier)
     for path in files:
         _require_safe(path)
     try:
         _require_directory(out)
         if check:
-            return _compare(files, out, inputs=inputs, version=version, clusters=clusters, check=True)
+            return _compare(files, out, provenance, clusters=clusters, check=True)
         with _exclusive(out):
-            return _compare(files, out, inputs=inputs, version=version, clusters=clusters, check=False)
+            return _compare(files, out, provenance, clusters=clusters, check=False)
     except OSError as error:
         # looking at OUT can fail too (a name too long, no permission): before anything changed
         raise OutputError(f"cannot write to {out}: {error.strerror or error}") from error
@@ -72,13 +76,13 @@ def write_tree(
 def _compare(
     files: Mapping[str, str],
     out: Path,
+    provenance: Provenance,
     *,
-    inputs: Mapping[str, str],
-    version: str,
     clusters: Collection[str] | None,
     check: bool,
 ) -> WriteResult:
-    previous = _read_manifest(out)
+    previous_manifest = _read_manifest(out)
+    previous = previous_manifest.get("files", {})
 
     def in_scope(path: str) -> bool:
         return clusters is None or PurePosixPath(path).parts[0] in clusters
@@ -88,11 +92,12 @@ def _compare(
 
     manifest_files = dict(kept)
     manifest_files.update({p: hashlib.sha256(t.encode()).hexdigest() for p, t in files.items()})
-    manifest = {
-        "generator": f"{GENERATOR} {version}",
-        "inputs": dict(sorted(inputs.items())),
-        "files": dict(sorted(manifest_files.items())),
-    }
+    manifest: dict[str, object] = {"generator": provenance.generator}
+    # files kept from an earlier render were verified by whatever verified them then
+    kept_alike = all(previous_manifest.get(k) == v for k, v in provenance.verified_by().items())
+    if provenance.verifier is not None and (not kept or kept_alike):
+        manifest |= provenance.verified_by()
+    manifest |= {"inputs": dict(sorted(provenance.inputs.items())), "files": dict(sorted(manifest_files.items()))}
     wanted = dict(files)
     wanted[MANIFEST] = json.dumps(manifest, indent=2) + "\n"
 
@@ -160,19 +165,52 @@ def _require_directory(out: Path) -> None:
         raise OutputError(f"{out} exists and is not a directory")
 
 
-def _read_manifest(out: Path) -> dict[str, str]:
+def _read_manifest(out: Path) -> dict[str, Any]:
+    """OUT's manifest, with ``files`` checked; empty when there is none."""
     raw = _read(out, MANIFEST)
     if raw is None:
         return {}
     try:
-        files = json.loads(raw)["files"]
+        manifest = json.loads(raw)
+        files = manifest["files"]
         if not isinstance(files, dict):
             raise TypeError("files is not a mapping")
         for path in files:
             _require_safe(path)
     except (ValueError, KeyError, TypeError, OutputError) as error:
         raise OutputError(f"{out / MANIFEST} is not a netgen manifest ({error}); remove it and render again") from error
-    return {str(p): str(h) for p, h in files.items()}
+    return {**manifest, "files": {str(p): str(h) for p, h in files.items()}}
+
+
+def verified_files(out: Path, *, version: str, verifier: str) -> dict[str, str]:
+    """What OUT's manifest says this netgen wrote there and verified with ``verifier``
+    (path → sha256 of the text): a text rendered again with that digest needs no second
+    verification. Empty when the manifest is missing, unreadable or from another netgen."""
+    try:
+        manifest = _read_manifest(out) if out.is_dir() else {}
+    except (OutputError, OSError):
+        # whatever keeps it from being read is reported when OUT is written
+        return {}
+    expected = Provenance({}, f"{GENERATOR} {version}", verifier).verified_by()
+    if not expected or any(manifest.get(key) != value for key, value in expected.items()):
+        return {}
+    files: dict[str, str] = manifest["files"]
+    return files
+
+
+@dataclass(frozen=True, slots=True)
+class Provenance:
+    """What the manifest says about where OUT's files came from."""
+
+    inputs: Mapping[str, str]
+    generator: str
+    #: the digest of what verified every file, if they all were
+    verifier: str | None
+
+    def verified_by(self) -> dict[str, str]:
+        if self.verifier is None:
+            return {}
+        return {"generator": self.generator, "verifier": self.verifier}
 
 
 def _is_plain_file(out: Path, path: str) -> bool:

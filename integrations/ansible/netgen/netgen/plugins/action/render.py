@@ -68,14 +68,14 @@ class ActionModule(ActionBase):
             name = args["name"] or str(source)
         inventory = netgen.load(source, facts=[self._path(f) for f in args["facts"]], name=name)
         templates = self._path(args["templates"]) if args["templates"] is not None else None
-        rendering = netgen.render(inventory, clusters=args["clusters"], templates=templates)
+        out = self._path(args["out"])
+        rendering = netgen.render(inventory, clusters=args["clusters"], templates=templates, previous=out)
         warnings = [located([w]) for w in rendering.warnings]
         if args["strict"] and warnings:
             return _failure(
                 f"warnings are errors under strict; nothing was written:\n{located(rendering.warnings)}",
                 rendering.warnings,
             )
-        out = self._path(args["out"])
         preview: netgen.WriteResult | None
         if self._task.check_mode:
             outcome = preview = netgen.write(rendering, out, check=True)
