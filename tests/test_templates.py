@@ -62,3 +62,15 @@ def test_a_missing_template_directory_is_a_usage_error(run_cli, tmp_path: Path) 
     assert result.exit_code == 2
     assert "template directory" in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_an_overridden_partial_is_sandboxed_inside_a_built_in_template(run_cli, tmp_path: Path) -> None:
+    """The built-in node templates include talos/_node_ip.yaml.j2; overriding only that
+    partial must not let it run outside the sandbox."""
+    templates = _override(tmp_path, "talos/_node_ip.yaml.j2", "{{ ''.__class__.__mro__[1].__subclasses__() }}\n")
+    result = run_cli("render", EXAMPLE, "-o", tmp_path / "out", "--templates", templates)
+    assert result.exit_code == 1
+    assert "error[NG902]: template talos/node-" in result.stderr
+    assert "__class__" in result.stderr or "unsafe" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "out").exists()

@@ -1,8 +1,11 @@
 """Rendering planned artifacts through jinja2 templates.
 
-Templates run in a sandbox with ``StrictUndefined``: a missing value is an error, never
-an empty string. Every value reaches the output through the ``yaml`` filter, which
-quotes whatever a YAML 1.1 or 1.2 reader could take for anything but the same string.
+Templates run with ``StrictUndefined``: a missing value is an error, never an empty
+string. Every value reaches the output through the ``yaml`` filter, which quotes whatever
+a YAML 1.1 or 1.2 reader could take for anything but the same string. With template
+overrides (``--templates DIR``) every template runs in jinja2's immutable sandbox: an
+override can be included from a built-in template too. The built-in templates alone are
+netgen's own code and run without the sandbox's checks on every attribute access.
 """
 
 from __future__ import annotations
@@ -72,7 +75,8 @@ class Renderer:
         search_path = [resource_dir("templates")]
         if override_dir is not None:
             search_path.insert(0, override_dir)
-        self.environment = ImmutableSandboxedEnvironment(
+        environment = jinja2.Environment if override_dir is None else ImmutableSandboxedEnvironment
+        self.environment = environment(
             loader=jinja2.FileSystemLoader(search_path),
             undefined=jinja2.StrictUndefined,
             trim_blocks=True,
