@@ -62,12 +62,15 @@ class Mark:
 class DataError(Exception):
     """The text parses, but cannot become data: what, where, and which kind of problem."""
 
-    def __init__(self, kind: str, message: str, mark: Any) -> None:
+    def __init__(self, kind: str, message: str, mark: Any, hint: str | None = None) -> None:
         super().__init__(message)
-        #: "tag" (a tag netgen does not read), "limit" (too deep, too large, recursive), "data"
+        #: "duplicate" (key), "tag" (one netgen does not read), "limit" (too deep, too large,
+        #: recursive) or "data" (anything else)
         self.kind = kind
         self.message = message
         self.mark = Mark(mark.line, mark.column)
+        #: what to do about it, where the kind alone does not say
+        self.hint = hint
 
 
 def _int(text: str) -> int:
@@ -267,10 +270,12 @@ class _Builder:
 
     def _alias(self, event: Any) -> tuple[Any, int, int]:
         if event.anchor not in self.anchors:
-            raise DataError("data", f"the alias *{event.anchor} names no anchor before it", event.start_mark)
+            message = f"the alias *{event.anchor} names no anchor before it"
+            raise DataError("data", message, event.start_mark, f"write &{event.anchor} on the value before its alias")
         anchored = self.anchors[event.anchor]
         if anchored is None:
-            raise DataError("limit", f"the alias *{event.anchor} is inside its own anchor", event.start_mark)
+            message = f"the alias *{event.anchor} is inside its own anchor"
+            raise DataError("limit", message, event.start_mark, "the data would be endless; remove the alias")
         value, size, height = anchored
         if len(self.stack) + height > MAX_DEPTH:
             raise DataError("limit", f"the document nests more than {MAX_DEPTH} levels deep", event.start_mark)
@@ -291,7 +296,7 @@ def _add_entry(mapping: _Collection, value: Any, mark: Any) -> None:
         try:
             key = _key(mapping.key)
         except TypeError as error:
-            raise DataError("data", str(error), mapping.key_mark) from None
+            raise DataError("data", str(error), mapping.key_mark, "write a plain key") from None
         if key in mapping.value:
             raise DataError("duplicate", f"found duplicate key {_shown_key(key)}", mapping.key_mark)
         mapping.value[key] = value

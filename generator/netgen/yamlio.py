@@ -131,7 +131,8 @@ def load_documents(text: str, name: str) -> tuple[list[Any], list[Diagnostic]]:
         documents = [d for d in parse_documents(text, budget=MIN_BUDGET + MAX_EXPANSION * len(text)) if d is not None]
     except DataError as error:
         code, hint = _DATA_ERRORS[error.kind]
-        return [], [code.at(Origin(name), error.message, hint).located(error.mark.line + 1, error.mark.column + 1)]
+        diagnostic = code.at(Origin(name), error.message, error.hint or hint)
+        return [], [diagnostic.located(error.mark.line + 1, error.mark.column + 1)]
     except MarkedYAMLError as error:
         return [], [_marked(YAML_SYNTAX, error, name, text, _syntax_hint(text, error))]
     except ReaderError as error:
