@@ -246,6 +246,7 @@ class _Builder:
             kind = "limit" if len(event.value) > _MAX_DIGITS else "data"
             raise DataError(kind, f"the value cannot be read: {error}", event.start_mark) from None
         if event.anchor is not None:
+            self._anchor(event)
             self.anchors[event.anchor] = (value, 1, 0)
         return value
 
@@ -256,9 +257,17 @@ class _Builder:
         if len(self.stack) >= MAX_DEPTH:
             raise DataError("limit", f"the document nests more than {MAX_DEPTH} levels deep", event.start_mark)
         if event.anchor is not None:
+            self._anchor(event)
             self.anchors[event.anchor] = None
         self.total += 1
         self.stack.append(_Collection({} if is_mapping else [], event.anchor, event.start_mark))
+
+    def _anchor(self, event: Any) -> None:
+        # YAML 1.2 lets a second anchor of one name shadow the first; in a hand-written file
+        # that is a copy-paste slip, and ruamel.yaml refuses it too
+        if event.anchor in self.anchors:
+            message = f"the anchor &{event.anchor} is defined twice"
+            raise DataError("data", message, event.start_mark, "give each anchor its own name")
 
     def _close(self) -> tuple[Any, int, int, Any]:
         done = self.stack.pop()
