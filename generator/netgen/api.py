@@ -42,7 +42,6 @@ class Rendering(dict[str, str]):
         clusters: tuple[str, ...] | None,
         inputs: Mapping[str, str],
         warnings: Sequence[Diagnostic],
-        verifier: str,
     ) -> None:
         super().__init__(files)
         #: the clusters rendered, when only some were selected (stale files are removed only there)
@@ -50,8 +49,6 @@ class Rendering(dict[str, str]):
         #: sha256 of each input file by display name
         self.inputs = dict(inputs)
         self.warnings = list(warnings)
-        #: the digest of what verified every file (see :func:`netgen.verify.verifier`)
-        self.verifier = verifier
 
 
 def load(source: Source, *, facts: Iterable[str | os.PathLike[str]] = (), name: str | None = None) -> Inventory:
@@ -135,7 +132,6 @@ def render(
         clusters=tuple(c.name for c in selected) if clusters is not None else None,
         inputs=inventory.digests,
         warnings=diagnostics,
-        verifier=verifier(),
     )
 
 
@@ -145,7 +141,8 @@ def write(rendered: Mapping[str, str], out: str | os.PathLike[str], check: bool 
     With ``check`` nothing is written; the result tells what would change, with a diff.
     """
     if isinstance(rendered, Rendering):
-        inputs, clusters, verified_by = rendered.inputs, rendered.clusters, rendered.verifier
+        # only render() makes a Rendering, and only of files it verified
+        inputs, clusters, verified_by = rendered.inputs, rendered.clusters, verifier()
     else:
         inputs, clusters, verified_by = {}, None, None
     return write_tree(

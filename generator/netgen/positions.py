@@ -1,11 +1,10 @@
 """Line and column lookup for diagnostics.
 
-Documents are loaded with ruamel.yaml's C loader, which keeps no positions. Only when
-there is something to report is the source composed again (a node tree with marks,
-much cheaper than a round-trip load) and each diagnostic's path walked to its node. The
-tree comes from the same C parser (libyaml) that loaded the data: ruamel's pure-Python
-parser refuses some texts libyaml accepts (a tab inside a plain scalar), and then nothing
-could be located.
+Documents are loaded without positions (:mod:`netgen.yamldata`). Only when there is
+something to report is the source composed again (a node tree with marks, much cheaper
+than a round-trip load) and each diagnostic's path walked to its node. The tree comes from
+the same C parser (libyaml) that loaded the data: ruamel's pure-Python parser refuses some
+texts libyaml accepts (a tab inside a plain scalar), and then nothing could be located.
 """
 
 from __future__ import annotations
@@ -63,15 +62,9 @@ def _child(node: Node, part: PathPart, *, want_key: bool) -> Node | None:
         return child
     if isinstance(node, MappingNode):
         for key, value in node.value:
-            if isinstance(key, ScalarNode) and key.value == str(part):
-                return key if want_key else value
-        for key, value in node.value:
-            # a key read as a boolean or null is named by its YAML text (`true`), written `True` maybe
-            if isinstance(key, ScalarNode) and str(key.tag).endswith((":bool", ":null")) and key.value.lower() == part:
-                return key if want_key else value
-        for key, value in node.value:
-            if isinstance(key, SequenceNode) and _flow_text(key) == part:
-                return key if want_key else value
+            if _key_name(key) == str(part):
+                match: Node = key if want_key else value
+                return match
         for key, value in node.value:
             if isinstance(key, ScalarNode) and str(key.tag).endswith(":merge"):
                 merged = [value] if isinstance(value, MappingNode) else list(value.value)
@@ -82,8 +75,12 @@ def _child(node: Node, part: PathPart, *, want_key: bool) -> Node | None:
     return None
 
 
-def _flow_text(node: Node) -> str:
-    """A list key as :func:`netgen.structure.key_text` names it."""
+def _key_name(node: Node) -> str:
+    """A key as diagnostics' paths name it (:func:`netgen.structure.key_text`): its text, a
+    boolean in lower case (`True` is `true`), `null` for a null, `[a, b]` for a list."""
     if isinstance(node, SequenceNode):
-        return "[" + ", ".join(_flow_text(item) for item in node.value) + "]"
-    return str(node.value) if isinstance(node, ScalarNode) else ""
+        return "[" + ", ".join(_key_name(item) for item in node.value) + "]"
+    if not isinstance(node, ScalarNode):
+        return ""
+    tag = str(node.tag)
+    return "null" if tag.endswith(":null") else node.value.lower() if tag.endswith(":bool") else str(node.value)

@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from jsonschema import Draft202012Validator
-from jsonschema.exceptions import best_match
+from jsonschema.exceptions import ValidationError, best_match
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-from netgen import yamldata
+from netgen import resources, yamldata
 from netgen.diagnostics import Diagnostic, Origin, Severity, register
 from netgen.planners.artifact import Artifact
 from netgen.resources import inline_references, resource_dir, schema
@@ -69,10 +69,11 @@ def _validator(name: str, kind: str | None = None) -> Draft202012Validator:
 @cache
 def verifier() -> str:
     """A digest of everything that decides whether a text passes :func:`verify`: netgen's
-    schemas and the code that reads and checks. A text that passed, rendered again under the
-    same digest, would pass again."""
+    schemas and the code that reads, prepares and checks. A text that passed, rendered again
+    under the same digest, would pass again."""
     digest = hashlib.sha256()
-    for path in [*sorted(resource_dir("schemas").glob("*.json")), Path(__file__), Path(yamldata.__file__)]:
+    code = [Path(__file__), Path(yamldata.__file__), Path(resources.__file__)]
+    for path in [*sorted(resource_dir("schemas").glob("*.json")), *code]:
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
 
@@ -95,10 +96,7 @@ def _embedded_problem(document: Any) -> str | None:
     except ValueError as error:
         return f"{'.'.join(path)} is not JSON: {error}"
     violation = best_match(_validator(schema_name).iter_errors(embedded))
-    if violation is None:
-        return None
-    location = "/".join(str(p) for p in violation.absolute_path) or "top level"
-    return f"{'.'.join(path)} at {location}: {violation.message}"
+    return None if violation is None else f"{'.'.join(path)} at {_at(violation)}"
 
 
 def verify(artifact: Artifact, text: str, *, yaml11: bool) -> list[Diagnostic]:
@@ -121,11 +119,10 @@ def verify(artifact: Artifact, text: str, *, yaml11: bool) -> list[Diagnostic]:
         where = f"document {index + 1}"
         violation = best_match(_document_validator(artifact.schema, document).iter_errors(document))
         if violation is not None:
-            location = "/".join(str(p) for p in violation.absolute_path) or "top level"
             diagnostics.append(
                 OUTPUT_INVALID.at(
                     origin / index,
-                    f"template {artifact.template}, {where} at {location}: {violation.message}",
+                    f"template {artifact.template}, {where} at {_at(violation)}",
                     f"the output must satisfy schemas/{artifact.schema}.schema.json; fix the template",
                 )
             )
@@ -144,6 +141,11 @@ def verify(artifact: Artifact, text: str, *, yaml11: bool) -> list[Diagnostic]:
                 )
             )
     return diagnostics
+
+
+def _at(violation: ValidationError) -> str:
+    location = "/".join(str(p) for p in violation.absolute_path) or "top level"
+    return f"{location}: {violation.message}"
 
 
 def _normalised(value: Any) -> Any:

@@ -59,15 +59,14 @@ def write_tree(
     by it. ``clusters`` limits stale-file removal to those clusters' folders; files of other
     clusters stay, and so do their manifest entries.
     """
-    provenance = Provenance(inputs, f"{GENERATOR} {version}", verifier)
     for path in files:
         _require_safe(path)
     try:
         _require_directory(out)
         if check:
-            return _compare(files, out, provenance, clusters=clusters, check=True)
+            return _compare(files, out, inputs, _claim(version, verifier), clusters=clusters, check=True)
         with _exclusive(out):
-            return _compare(files, out, provenance, clusters=clusters, check=False)
+            return _compare(files, out, inputs, _claim(version, verifier), clusters=clusters, check=False)
     except OSError as error:
         # looking at OUT can fail too (a name too long, no permission): before anything changed
         raise OutputError(f"cannot write to {out}: {error.strerror or error}") from error
@@ -76,11 +75,13 @@ def write_tree(
 def _compare(
     files: Mapping[str, str],
     out: Path,
-    provenance: Provenance,
+    inputs: Mapping[str, str],
+    claim: dict[str, str],
     *,
     clusters: Collection[str] | None,
     check: bool,
 ) -> WriteResult:
+    """``claim``: the manifest's generator, and the verifier if every file was verified."""
     previous_manifest = _read_manifest(out)
     previous = previous_manifest.get("files", {})
 
@@ -92,12 +93,10 @@ def _compare(
 
     manifest_files = dict(kept)
     manifest_files.update({p: hashlib.sha256(t.encode()).hexdigest() for p, t in files.items()})
-    manifest: dict[str, object] = {"generator": provenance.generator}
     # files kept from an earlier render were verified by whatever verified them then
-    kept_alike = all(previous_manifest.get(k) == v for k, v in provenance.verified_by().items())
-    if provenance.verifier is not None and (not kept or kept_alike):
-        manifest |= provenance.verified_by()
-    manifest |= {"inputs": dict(sorted(provenance.inputs.items())), "files": dict(sorted(manifest_files.items()))}
+    if kept and any(previous_manifest.get(key) != value for key, value in claim.items()):
+        claim = {"generator": claim["generator"]}
+    manifest = {**claim, "inputs": dict(sorted(inputs.items())), "files": dict(sorted(manifest_files.items()))}
     wanted = dict(files)
     wanted[MANIFEST] = json.dumps(manifest, indent=2) + "\n"
 
@@ -191,26 +190,16 @@ def verified_files(out: Path, *, version: str, verifier: str) -> dict[str, str]:
     except (OutputError, OSError):
         # whatever keeps it from being read is reported when OUT is written
         return {}
-    expected = Provenance({}, f"{GENERATOR} {version}", verifier).verified_by()
-    if not expected or any(manifest.get(key) != value for key, value in expected.items()):
+    if any(manifest.get(key) != value for key, value in _claim(version, verifier).items()):
         return {}
     files: dict[str, str] = manifest["files"]
     return files
 
 
-@dataclass(frozen=True, slots=True)
-class Provenance:
-    """What the manifest says about where OUT's files came from."""
-
-    inputs: Mapping[str, str]
-    generator: str
-    #: the digest of what verified every file, if they all were
-    verifier: str | None
-
-    def verified_by(self) -> dict[str, str]:
-        if self.verifier is None:
-            return {}
-        return {"generator": self.generator, "verifier": self.verifier}
+def _claim(version: str, verifier: str | None) -> dict[str, str]:
+    """What the manifest says of where its files came from: this netgen, and the verifier
+    that verified them all (when they all were)."""
+    return {"generator": f"{GENERATOR} {version}"} | ({"verifier": verifier} if verifier is not None else {})
 
 
 def _is_plain_file(out: Path, path: str) -> bool:

@@ -1,7 +1,7 @@
 """Reading YAML (and JSON) sources safely, turning every failure into a diagnostic.
 
-YAML 1.2 through ruamel.yaml's C-backed safe loader: ``52:54:00:7a:66:a0`` stays a
-string, ``on``/``off`` are not booleans, duplicate keys are refused and no tag can
+YAML 1.2, built from libyaml's parser events (:mod:`netgen.yamldata`): ``52:54:00:7a:66:a0``
+stays a string, ``on``/``off`` are not booleans, duplicate keys are refused and no tag can
 construct a Python object.
 """
 
@@ -94,7 +94,8 @@ _DISPUTED_BREAK = re.compile("[\x85\u2028\u2029]")
 def read_limited(path: Path) -> bytes:
     """A file's bytes, but never more than one byte past the limit (a device or a runaway
     file must not exhaust memory); :func:`decode` reports a file over the limit."""
-    if stat.S_ISFIFO(path.stat().st_mode) or stat.S_ISSOCK(path.stat().st_mode):
+    mode = path.stat().st_mode
+    if stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode):
         raise OSError(errno.EINVAL, "a pipe or socket, not a file")
     with path.open("rb") as handle:
         return handle.read(MAX_FILE_BYTES + 1)
@@ -134,7 +135,7 @@ def load_documents(text: str, name: str) -> tuple[list[Any], list[Diagnostic]]:
         diagnostic = code.at(Origin(name), error.message, error.hint or hint)
         return [], [diagnostic.located(error.mark.line + 1, error.mark.column + 1)]
     except MarkedYAMLError as error:
-        return [], [_marked(YAML_SYNTAX, error, name, text, _syntax_hint(text, error))]
+        return [], [_syntax_error(error, name, text)]
     except ReaderError as error:
         # a character YAML does not allow (NUL, ESC, …): reported by its offset in the text
         line, column = _line_column(text, error.position)
@@ -152,7 +153,7 @@ def load_documents(text: str, name: str) -> tuple[list[Any], list[Diagnostic]]:
     return documents, []
 
 
-def _marked(code: Any, error: MarkedYAMLError, name: str, text: str, hint: str) -> Diagnostic:
+def _syntax_error(error: MarkedYAMLError, name: str, text: str) -> Diagnostic:
     mark = error.problem_mark or error.context_mark
     line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
     lines = text.splitlines() or [""]
@@ -160,8 +161,7 @@ def _marked(code: Any, error: MarkedYAMLError, name: str, text: str, hint: str) 
         # the parser's mark sits past a last line without line break: show the end of that line
         line, column = len(lines), len(lines[-1]) + 1
     message = " ".join(part for part in (error.context, error.problem) if part) or str(error)
-    diagnostic: Diagnostic = code.at(Origin(name), message, hint)
-    return diagnostic.located(line, column)
+    return YAML_SYNTAX.at(Origin(name), message, _syntax_hint(text, error)).located(line, column)
 
 
 def _syntax_hint(text: str, error: MarkedYAMLError) -> str:
