@@ -584,10 +584,11 @@ def inventories(draw: Draw, max_clusters: int = 3) -> dict[str, Any]:
 # --- text ----------------------------------------------------------------------------------
 
 
-def dump_yaml(data: Any) -> str:
+def dump_yaml(data: Any, *, flow: bool | None = False, width: int = 4096) -> str:
+    """Data as YAML: block style by default, flow style (``flow=True``) or ruamel's mix (None)."""
     yaml = YAML(typ="safe", pure=True)
-    yaml.default_flow_style = False
-    yaml.width = 4096
+    yaml.default_flow_style = flow
+    yaml.width = width
     stream = StringIO()
     yaml.dump(data, stream)
     return stream.getvalue()

@@ -187,13 +187,20 @@ def check_resource(resources: dict[tuple[str, str], Resource], document: Any, wh
 
 
 def load_documents(path: Path) -> list[Any]:
-    """The file's documents, which must read the same with a YAML 1.1 parser (kubectl's and
+    return read_alike(path.read_text(), path)
+
+
+def read_alike(text: str, where: object) -> list[Any]:
+    """The text's documents, which must read the same with a YAML 1.1 parser (kubectl's and
     Helm's, through sigs.k8s.io/yaml) as with YAML 1.2: what is validated is what they get."""
-    documents = list(YAML(typ="safe").load_all(path.read_text()))
-    yaml11 = YAML(typ="safe")
-    yaml11.version = (1, 1)
-    assert list(yaml11.load_all(path.read_text())) == documents, f"{path}: YAML 1.1 reads it differently"
+    documents = list(_YAML12.load_all(text))
+    assert list(_YAML11.load_all(text)) == documents, f"{where}: YAML 1.1 reads it differently"
     return documents
+
+
+_YAML12 = YAML(typ="safe")
+_YAML11 = YAML(typ="safe")
+_YAML11.version = (1, 1)
 
 
 def metallb_files(case: Case) -> list[Path]:

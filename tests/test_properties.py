@@ -52,6 +52,7 @@ from test_conformance import (
     metallb_block_ok,
     metallb_resources,
     multus_resources,
+    read_alike,
     schema_version,
     talos_validator,
     vcluster_schema_dir,
@@ -90,17 +91,6 @@ def _settings(default_examples: int, *extra_checks: HealthCheck) -> settings:
 
 # --- what conforming output is ------------------------------------------------------------
 
-_yaml12 = YAML(typ="safe")
-_yaml11 = YAML(typ="safe")
-_yaml11.version = (1, 1)
-
-
-def documents(text: str, where: str) -> list[Any]:
-    """The file's documents; a YAML 1.1 reader (kubectl, Helm, Ansible) must read the same."""
-    loaded = list(_yaml12.load_all(text))
-    assert list(_yaml11.load_all(text)) == loaded, f"{where}: YAML 1.1 reads it differently"
-    return loaded
-
 
 def expected_paths(inventory: Inventory) -> set[str]:
     paths = set()
@@ -122,7 +112,7 @@ def check_output(inventory: Inventory, rendered: dict[str, str], upstream: Path)
         files = {path: text for path, text in rendered.items() if path.startswith(prefix)}
         talos = talos_validator(upstream, schema_version(cluster.talos_version))
         for path, text in files.items():
-            loaded = documents(text, path)
+            loaded = read_alike(text, path)
             part = path[len(prefix) :].split("/", 1)[0]
             if part == "talos":
                 check_talos(talos, loaded, path)
@@ -368,7 +358,7 @@ def test_long_pool_name_split_per_interface_conforms(upstream: Path) -> None:
     ``<pool>.<interface>``, a valid object name (``<pool>-1`` once went past 63 characters)."""
     inventory, rendered = render_valid(_SPLIT_L2.replace("POOL", _LONG_POOL))
     check_output(inventory, rendered, upstream)
-    names = [d["metadata"]["name"] for d in documents(rendered["lab/kubernetes/metallb.yaml"], "metallb")]
+    names = [d["metadata"]["name"] for d in read_alike(rendered["lab/kubernetes/metallb.yaml"], "metallb")]
     assert names == [_LONG_POOL, f"{_LONG_POOL}.ens3", f"{_LONG_POOL}.ens4"]
 
 
@@ -382,7 +372,7 @@ def test_split_advertisements_never_take_another_pools_name(upstream: Path) -> N
     )
     inventory, rendered = render_valid(text)
     check_output(inventory, rendered, upstream)
-    loaded = documents(rendered["lab/kubernetes/metallb.yaml"], "metallb")
+    loaded = read_alike(rendered["lab/kubernetes/metallb.yaml"], "metallb")
     advertisements = [d["metadata"]["name"] for d in loaded if d["kind"] == "L2Advertisement"]
     assert advertisements == ["pool.ens3", "pool.ens4", "pool-1"]
 

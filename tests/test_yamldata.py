@@ -22,6 +22,7 @@ from ruamel.yaml.nodes import MappingNode, Node, SequenceNode
 
 from conftest import ROOT
 from netgen.yamldata import MAX_DEPTH, DataError, parse_documents
+from strategies import dump_yaml, mutated_text
 
 _reference = YAML(typ="safe", pure=False)
 
@@ -241,26 +242,13 @@ _data = st.recursive(
 )
 
 
-def _dump(data: Any, flow: bool | None, width: int) -> str:
-    from io import StringIO
-
-    yaml = YAML(typ="safe", pure=True)
-    yaml.default_flow_style = flow
-    yaml.width = width
-    stream = StringIO()
-    yaml.dump(data, stream)
-    return stream.getvalue()
-
-
 @settings(max_examples=300, derandomize=True, database=None, deadline=None)
 @given(data=_data, flow=st.sampled_from([False, True, None]), width=st.sampled_from([20, 80, 4096]))
 def test_random_data_in_every_style_reads_as_in_ruamel(data: Any, flow: bool | None, width: int) -> None:
-    assert_reads_as_ruamel(_dump(data, flow, width))
+    assert_reads_as_ruamel(dump_yaml(data, flow=flow, width=width))
 
 
 def _texts() -> st.SearchStrategy[bytes]:
-    from strategies import mutated_text
-
     examples = [path.read_text() for path in sorted((ROOT / "inventories").glob("*.yaml"))]
     return st.sampled_from(examples).flatmap(mutated_text)
 
