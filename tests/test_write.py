@@ -330,11 +330,16 @@ def test_removed_cluster_leaves_no_empty_directories(run_cli, inv, tmp_path: Pat
         assert not (out / "edge").exists()
 
 
+def whole(files: dict[str, str]) -> netgen.Rendering:
+    """Files as a complete rendering: ``write`` removes every netgen file of OUT it lacks."""
+    return netgen.Rendering(files=files, clusters=(), complete=True, inputs={})
+
+
 def test_write_removes_empty_directories_of_a_stale_file(tmp_path: Path) -> None:
     out = tmp_path / "out"
     netgen.write({"c/a/b/x.yaml": "x\n", "c/keep/y.yaml": "y\n", "d.yaml": "d\n"}, out)
     put(out / "c/keep/notes.txt", "hand-made\n")
-    result = netgen.write({"d.yaml": "d\n"}, out)
+    result = netgen.write(whole({"d.yaml": "d\n"}), out)
     assert set(result.removed) == {"c/a/b/x.yaml", "c/keep/y.yaml"}
     assert snapshot(out) == {
         "c": ("dir",),
@@ -520,7 +525,7 @@ def test_write_check_reports_and_writes_nothing(tmp_path: Path) -> None:
     out = tmp_path / "out"
     netgen.write({"a.yaml": "a\n", "b.yaml": "b\n"}, out)
     before = snapshot(out)
-    result = netgen.write({"a.yaml": "A\n", "c.yaml": "c\n"}, out, check=True)
+    result = netgen.write(whole({"a.yaml": "A\n", "c.yaml": "c\n"}), out, check=True)
     assert (result.created, result.updated, result.removed) == (("c.yaml",), ("a.yaml", MANIFEST), ("b.yaml",))
     assert result.changed
     assert "--- a/b.yaml\n+++ /dev/null\n" in result.diff

@@ -4,8 +4,8 @@ The whole library API::
 
     inventory = netgen.load("inventory.yaml", facts=["facts/"])
     diagnostics = netgen.validate(inventory)
-    rendered = netgen.render(inventory)          # {"lab/talos/cluster.yaml": "...", ...}
-    result = netgen.write(rendered, "out/", check=False)
+    rendered = netgen.render(inventory)          # a Rendering: files, clusters, inputs, warnings
+    result = netgen.write(rendered, "out/", check=False)   # removes stale files only where rendered
 """
 
 from netgen.api import Rendering, __version__, load, render, validate, write

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from importlib.metadata import version as package_version
 from pathlib import Path
+from types import MappingProxyType
 
 from netgen.build import build_clusters
 from netgen.checks import run_checks
@@ -32,23 +34,61 @@ __version__ = package_version("netgen")
 Source = str | bytes | os.PathLike[str]
 
 
-class Rendering(dict[str, str]):
-    """Rendered files by path relative to OUT, plus what ``write`` records about them."""
+@dataclass(frozen=True, slots=True, eq=False)
+class Rendering(Mapping[str, str]):
+    """What :func:`render` produced: the files (path relative to OUT → text) and what
+    :func:`write` needs to know about them. Immutable; reads like the mapping of its files.
 
-    def __init__(
-        self,
-        files: Mapping[str, str],
-        *,
-        clusters: tuple[str, ...] | None,
-        inputs: Mapping[str, str],
-        warnings: Sequence[Diagnostic],
-    ) -> None:
-        super().__init__(files)
-        #: the clusters rendered, when only some were selected (stale files are removed only there)
-        self.clusters = clusters
-        #: sha256 of each input file by display name
-        self.inputs = dict(inputs)
-        self.warnings = list(warnings)
+    ``write`` removes stale files only inside what was rendered: the folders of ``clusters``,
+    or all of OUT's netgen files when ``complete`` (every cluster of the inventory). A plain
+    mapping, ``dict(rendering)`` included, carries no such scope: ``write`` then removes nothing.
+    """
+
+    files: Mapping[str, str]
+    #: the clusters rendered, in inventory order
+    clusters: tuple[str, ...]
+    #: the whole inventory was rendered, no selection of clusters (so the files of clusters
+    #: it no longer has are removed too)
+    complete: bool
+    #: sha256 of each input file by display name, recorded in the manifest
+    inputs: Mapping[str, str]
+    warnings: tuple[Diagnostic, ...] = ()
+    #: the digest of the verification every file passed (see :func:`netgen.verify.verifier`);
+    #: None when nothing vouches for the files
+    verifier: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "files", MappingProxyType(dict(self.files)))
+        object.__setattr__(self, "inputs", MappingProxyType(dict(self.inputs)))
+        object.__setattr__(self, "clusters", tuple(self.clusters))
+        object.__setattr__(self, "warnings", tuple(self.warnings))
+
+    def __getitem__(self, path: str) -> str:
+        return self.files[path]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.files)
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Rendering):
+            return NotImplemented
+        return (self.files, self.clusters, self.complete, self.inputs, self.warnings, self.verifier) == (
+            other.files,
+            other.clusters,
+            other.complete,
+            other.inputs,
+            other.warnings,
+            other.verifier,
+        )
+
+    __hash__ = None  # type: ignore[assignment]  # a mapping of texts, compared by value
+
+    def stale_scope(self) -> tuple[str, ...] | None:
+        """The cluster folders whose files no longer rendered ``write`` removes (None: all)."""
+        return None if self.complete else self.clusters
 
 
 def load(source: Source, *, facts: Iterable[str | os.PathLike[str]] = (), name: str | None = None) -> Inventory:
@@ -128,30 +168,38 @@ def render(
     if produced.problems:
         raise VerificationError(produced.problems)
     return Rendering(
-        produced.files,
-        clusters=tuple(c.name for c in selected) if clusters is not None else None,
+        files=produced.files,
+        clusters=tuple(c.name for c in selected),
+        # a selection, even of every cluster, limits what is removed to the clusters named
+        complete=clusters is None,
         inputs=inventory.digests,
-        warnings=diagnostics,
+        warnings=tuple(diagnostics),
+        verifier=verifier(),
     )
 
 
-def write(rendered: Mapping[str, str], out: str | os.PathLike[str], check: bool = False) -> WriteResult:
+def write(rendered: Rendering | Mapping[str, str], out: str | os.PathLike[str], *, check: bool = False) -> WriteResult:
     """Bring the directory ``out`` in line with ``rendered`` (see :mod:`netgen.write`).
 
+    A :class:`Rendering` also removes the files netgen wrote before in its scope and no longer
+    renders (the clusters it rendered; all of OUT's netgen files for a complete render). Any
+    other mapping of paths to texts is written as it is, and nothing else in OUT is removed.
     With ``check`` nothing is written; the result tells what would change, with a diff.
     """
     if isinstance(rendered, Rendering):
-        # only render() makes a Rendering, and only of files it verified
-        inputs, clusters, verified_by = rendered.inputs, rendered.clusters, verifier()
+        inputs, scope, verified_by = rendered.inputs, rendered.stale_scope(), rendered.verifier
+    elif isinstance(rendered, Mapping):
+        inputs, scope, verified_by = {}, (), None
     else:
-        inputs, clusters, verified_by = {}, None, None
+        given = type(rendered).__name__
+        raise TypeError(f"write() takes what render() returned or a mapping of paths to texts, not {given}")
     return write_tree(
         rendered,
         Path(out),
         inputs=inputs,
         version=__version__,
         verifier=verified_by,
-        clusters=clusters,
+        stale_scope=scope,
         check=check,
     )
 

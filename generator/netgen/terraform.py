@@ -150,7 +150,7 @@ def result(query: Query) -> tuple[dict[str, str], list[Diagnostic]]:
         )
     inventory = netgen.load(query.inventory, facts=query.facts)
     rendering = netgen.render(inventory, clusters=query.clusters, templates=query.templates)
-    return dict(rendering), rendering.warnings
+    return dict(rendering), list(rendering.warnings)
 
 
 def respond(data: bytes) -> Response:

@@ -50,23 +50,24 @@ def write_tree(
     inputs: Mapping[str, str],
     version: str,
     verifier: str | None = None,
-    clusters: Collection[str] | None = None,
+    stale_scope: Collection[str] | None,
     check: bool = False,
 ) -> WriteResult:
     """Bring OUT in line with ``files`` (paths relative to OUT).
 
     ``verifier`` (see :func:`netgen.verify.verifier`) is recorded when every file was verified
-    by it. ``clusters`` limits stale-file removal to those clusters' folders; files of other
-    clusters stay, and so do their manifest entries.
+    by it. ``stale_scope`` says where files netgen wrote before and ``files`` no longer has
+    are removed: the folders of those clusters (an empty collection: nowhere), or with None
+    all of OUT's netgen files. Files out of scope stay, and so do their manifest entries.
     """
     for path in files:
         _require_safe(path)
     try:
         _require_directory(out)
         if check:
-            return _compare(files, out, inputs, _claim(version, verifier), clusters=clusters, check=True)
+            return _compare(files, out, inputs, _claim(version, verifier), stale_scope=stale_scope, check=True)
         with _exclusive(out):
-            return _compare(files, out, inputs, _claim(version, verifier), clusters=clusters, check=False)
+            return _compare(files, out, inputs, _claim(version, verifier), stale_scope=stale_scope, check=False)
     except OSError as error:
         # looking at OUT can fail too (a name too long, no permission): before anything changed
         raise OutputError(f"cannot write to {out}: {error.strerror or error}") from error
@@ -78,7 +79,7 @@ def _compare(
     inputs: Mapping[str, str],
     claim: dict[str, str],
     *,
-    clusters: Collection[str] | None,
+    stale_scope: Collection[str] | None,
     check: bool,
 ) -> WriteResult:
     """``claim``: the manifest's generator, and the verifier if every file was verified."""
@@ -86,7 +87,7 @@ def _compare(
     previous = previous_manifest.get("files", {})
 
     def in_scope(path: str) -> bool:
-        return clusters is None or PurePosixPath(path).parts[0] in clusters
+        return stale_scope is None or PurePosixPath(path).parts[0] in stale_scope
 
     kept = {p: h for p, h in previous.items() if not in_scope(p)}
     stale = sorted(p for p in previous if in_scope(p) and p not in files and _is_plain_file(out, p))
