@@ -24,7 +24,7 @@ test: lint
 	$(BIN)/pytest
 
 docs: $(INSTALLED)
-	$(BIN)/python -c "from netgen.explain import markdown; print(markdown(), end='')" > docs/diagnostics.md
+	$(BIN)/python -c "from netgen.codes import markdown; print(markdown(), end='')" > docs/diagnostics.md
 
 benchmark: $(INSTALLED)
 	$(BIN)/python benchmarks/run.py

@@ -23,9 +23,9 @@ from pathlib import Path
 
 import pytest
 
-import netgen.explain  # noqa: F401  (registers every diagnostic code)
 from conftest import ROOT, CliResult
-from netgen.diagnostics import CODES, Severity
+from netgen.codes import CODES
+from netgen.diagnostics import Severity
 
 BAD = ROOT / "tests" / "bad"
 EXAMPLE = ROOT / "inventories" / "example.yaml"

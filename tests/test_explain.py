@@ -5,8 +5,7 @@ from __future__ import annotations
 import re
 
 from conftest import ROOT
-from netgen.diagnostics import CODES
-from netgen.explain import markdown
+from netgen.codes import CODES, markdown
 
 
 def test_docs_page_is_current() -> None:
@@ -31,3 +30,31 @@ def test_explain_lists_codes_and_rejects_unknown(run_cli) -> None:
     unknown = run_cli("explain", "NG999")
     assert unknown.exit_code == 2
     assert "unknown diagnostic code" in unknown.stderr
+
+
+def test_the_tables_list_every_rule_and_code_declared() -> None:
+    """The rule list and the code table are written by hand: a rule or a code declared in a
+    module but missing from them would never run or never be documented."""
+    import importlib
+    import pkgutil
+
+    import netgen
+    from netgen.checks import RULES
+    from netgen.checks.framework import Rule
+    from netgen.diagnostics import Code
+
+    declared_rules, declared_codes = [], []
+    for module_info in pkgutil.walk_packages(netgen.__path__, "netgen."):
+        if module_info.name.endswith("__main__"):
+            continue  # running it is the command line
+        module = importlib.import_module(module_info.name)
+        for value in vars(module).values():
+            if isinstance(value, Rule):
+                declared_rules.append(value)
+            elif isinstance(value, Code):
+                declared_codes.append(value)
+    assert len(declared_rules) >= 40
+    assert {id(rule) for rule in declared_rules} == {id(rule) for rule in RULES}
+    assert len(set(RULES)) == len(RULES), "a rule is listed twice"
+    assert {code.id for code in declared_codes} | {rule.code.id for rule in RULES} == set(CODES)
+    assert all(CODES[code.id] is code for code in declared_codes)

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from netgen.diagnostics import CODES, Origin
+from netgen.codes import CODES
+from netgen.diagnostics import Origin
 from netgen.errors import UsageError
 from netgen.facts import ANSIBLE, IP_LINK, TALOSCTL, LinkFact, load_facts, parse_facts
 from netgen.model import MacAddress

@@ -40,7 +40,8 @@ from ruamel.yaml import YAML
 
 import netgen
 from conftest import ROOT
-from netgen.diagnostics import CODES, Severity
+from netgen.codes import CODES
+from netgen.diagnostics import Severity
 from netgen.model import Family, Inventory, Version
 from netgen.planners.vcluster import VCLUSTER_YAML_SINCE
 from strategies import DUMP_STYLES, dump, inventories, inventory_texts, mutated_data, mutated_text

@@ -11,7 +11,7 @@ import ipaddress
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from netgen.diagnostics import Diagnostic, Origin, Severity, register
+from netgen.diagnostics import Code, Diagnostic, Origin, Severity
 from netgen.model import (
     AddressRange,
     Attachment,
@@ -34,7 +34,7 @@ from netgen.model import (
     Version,
 )
 
-INVALID_ADDRESS = register(
+INVALID_ADDRESS = Code(
     "NG020",
     Severity.ERROR,
     "invalid address or prefix",
@@ -45,7 +45,7 @@ INVALID_ADDRESS = register(
     """,
 )
 
-MALFORMED_RANGE = register(
+MALFORMED_RANGE = Code(
     "NG501",
     Severity.ERROR,
     "malformed address range",
@@ -55,6 +55,12 @@ MALFORMED_RANGE = register(
     last. Write a prefix (`192.168.20.0/28`) or `first-last` (pools) / `first..last`
     (IPAM excludes) with first <= last.
     """,
+)
+
+#: the codes this stage reports, for the table in :mod:`netgen.codes`
+CODES = (
+    INVALID_ADDRESS,
+    MALFORMED_RANGE,
 )
 
 DEFAULT_TALOS_VERSION = "1.13"

@@ -19,10 +19,10 @@ from typing import Annotated, NoReturn
 import typer
 
 import netgen
+from netgen.codes import explain as explain_code
+from netgen.codes import listing
 from netgen.diagnostics import Diagnostic, has_errors
 from netgen.errors import DiagnosticsError, NetgenError, OutputError, UsageError
-from netgen.explain import explain as explain_code
-from netgen.explain import listing
 from netgen.reporters import REPORTERS
 from netgen.resources import schema as load_schema
 from netgen.terraform import respond as terraform_response

@@ -10,6 +10,7 @@ inventory never pays for position tracking.
 from __future__ import annotations
 
 import enum
+import inspect
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -49,12 +50,17 @@ class Origin:
 
 @dataclass(frozen=True, slots=True)
 class Code:
-    """A diagnostic code: one kind of problem, documented once."""
+    """A diagnostic code: one kind of problem, documented once. Every code netgen has is in
+    the table of :mod:`netgen.codes`."""
 
     id: str
     severity: Severity
     title: str
+    #: what the problem is and how to fix it (`netgen explain`, docs/diagnostics.md)
     explanation: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "explanation", inspect.cleandoc(self.explanation))
 
     def at(self, origin: Origin, message: str, hint: str) -> Diagnostic:
         return Diagnostic(code=self.id, severity=self.severity, message=message, hint=hint, origin=origin)
@@ -95,18 +101,6 @@ class Diagnostic:
             "column": self.column,
             "path": self.path,
         }
-
-
-CODES: dict[str, Code] = {}
-
-
-def register(id: str, severity: Severity, title: str, explanation: str) -> Code:
-    """Declare a diagnostic code; each code is declared exactly once."""
-    if id in CODES:
-        raise ValueError(f"diagnostic code {id} is declared twice")
-    code = Code(id, severity, title, explanation.strip())
-    CODES[id] = code
-    return code
 
 
 def has_errors(diagnostics: list[Diagnostic]) -> bool:

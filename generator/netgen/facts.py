@@ -15,12 +15,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from netgen.diagnostics import Diagnostic, Origin, Severity, register
+from netgen.diagnostics import Code, Diagnostic, Origin, Severity
 from netgen.errors import UsageError
 from netgen.model import MacAddress
 from netgen.yamlio import EMPTY_FILE, decode, load_documents, read_limited
 
-UNRECOGNISED = register(
+UNRECOGNISED = Code(
     "NG401",
     Severity.ERROR,
     "unrecognised facts file",
@@ -31,7 +31,7 @@ UNRECOGNISED = register(
     with one of those commands and save the output as it is.
     """,
 )
-NO_HOST = register(
+NO_HOST = Code(
     "NG402",
     Severity.ERROR,
     "facts file names no host",
@@ -42,7 +42,7 @@ NO_HOST = register(
     `lab.cp-1.json`.
     """,
 )
-AMBIGUOUS = register(
+AMBIGUOUS = Code(
     "NG406",
     Severity.ERROR,
     "ambiguous facts",
@@ -53,6 +53,13 @@ AMBIGUOUS = register(
     (`talosctl get links -o yaml` does), or leave this host's facts out and write the NIC's
     `name` in the inventory.
     """,
+)
+
+#: the codes this stage reports, for the table in :mod:`netgen.codes`
+CODES = (
+    UNRECOGNISED,
+    NO_HOST,
+    AMBIGUOUS,
 )
 
 TALOSCTL = "talosctl"

@@ -11,11 +11,11 @@ import difflib
 from collections.abc import Sequence
 from dataclasses import replace
 
-from netgen.diagnostics import Diagnostic, Severity, register
+from netgen.diagnostics import Code, Diagnostic, Severity
 from netgen.facts import HostFacts, LinkFact
 from netgen.model import Cluster, Host, Nic
 
-UNKNOWN_FACTS_HOST = register(
+UNKNOWN_FACTS_HOST = Code(
     "NG403",
     Severity.ERROR,
     "facts for an unknown host",
@@ -26,7 +26,7 @@ UNKNOWN_FACTS_HOST = register(
     files for one host are refused too.
     """,
 )
-MAC_NOT_IN_FACTS = register(
+MAC_NOT_IN_FACTS = Code(
     "NG404",
     Severity.ERROR,
     "MAC not in the host's facts",
@@ -36,7 +36,7 @@ MAC_NOT_IN_FACTS = register(
     NIC is missing. Compare with `ip link` on the host and collect the facts again.
     """,
 )
-NAME_CONTRADICTS_FACTS = register(
+NAME_CONTRADICTS_FACTS = Code(
     "NG405",
     Severity.ERROR,
     "link name contradicts facts",
@@ -46,7 +46,7 @@ NAME_CONTRADICTS_FACTS = register(
     drop it from the inventory and let the facts fill it in.
     """,
 )
-MODEL_CONTRADICTS_FACTS = register(
+MODEL_CONTRADICTS_FACTS = Code(
     "NG407",
     Severity.WARNING,
     "NIC model contradicts facts",
@@ -55,6 +55,14 @@ MODEL_CONTRADICTS_FACTS = register(
     netgen keeps the facts' driver, since it is what the host really runs (it matters for
     the vmxnet3 checks). Fix or drop `model` in the inventory.
     """,
+)
+
+#: the codes this stage reports, for the table in :mod:`netgen.codes`
+CODES = (
+    UNKNOWN_FACTS_HOST,
+    MAC_NOT_IN_FACTS,
+    NAME_CONTRADICTS_FACTS,
+    MODEL_CONTRADICTS_FACTS,
 )
 
 # inventory models name the NIC; drivers that are named differently map to that name

@@ -17,11 +17,11 @@ from pathlib import Path
 import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from netgen.diagnostics import Origin, Severity, register
+from netgen.diagnostics import Code, Origin, Severity
 from netgen.planners.artifact import Artifact
 from netgen.resources import resource_dir
 
-TEMPLATE_FAILED = register(
+TEMPLATE_FAILED = Code(
     "NG902",
     Severity.ERROR,
     "template failed",
@@ -31,6 +31,9 @@ TEMPLATE_FAILED = register(
     `--templates DIR` it is a mistake in the override named in the message.
     """,
 )
+
+#: the codes this stage reports, for the table in :mod:`netgen.codes`
+CODES = (TEMPLATE_FAILED,)
 
 # plain scalars that every YAML reader takes as the same string: start with a letter,
 # then letters, digits and a few safe punctuation marks

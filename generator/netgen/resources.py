@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 from typing import Any
+
+import regress
+from jsonschema import Draft202012Validator, validators
+from jsonschema.exceptions import ValidationError
+from jsonschema.protocols import Validator
 
 _PACKAGE = Path(__file__).resolve().parent
 
@@ -41,3 +47,23 @@ def inline_references(node: Any, definitions: dict[str, Any]) -> Any:
         target = inline_references(definitions[reference.removeprefix("#/$defs/")], definitions)
         return {"allOf": [target], **inlined} if inlined else target
     return inlined
+
+
+@cache
+def _regex(pattern: str) -> regress.Regex:
+    return regress.Regex(pattern)
+
+
+def _ecma_pattern(_validator: Validator, pattern: str, instance: Any, _schema: Any) -> Iterator[ValidationError]:
+    """`pattern` as JSON Schema means it: an ECMA-262 regular expression, where `$` is the end
+    of the text (in Python's `re` it also matches before a final line break, which would let
+    "cp-1\n" through as a file name)."""
+    if isinstance(instance, str) and _regex(pattern).find(instance) is None:
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+#: Draft 2020-12 with ECMA-262 patterns: the validator of every schema netgen holds (none of
+#: them uses `patternProperties`, whose matching jsonschema does with Python's `re`)
+SchemaValidator: type[Validator] = validators.extend(  # type: ignore[no-untyped-call]  # untyped upstream
+    Draft202012Validator, validators={"pattern": _ecma_pattern}
+)

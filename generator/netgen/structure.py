@@ -8,20 +8,19 @@ from __future__ import annotations
 
 import difflib
 import json
-import re
 from collections.abc import Iterable, Iterator
 from functools import cache
 from typing import Any
 
-from jsonschema import Draft202012Validator, validators
+from jsonschema import validators
 from jsonschema.exceptions import ValidationError, best_match
 from jsonschema.protocols import Validator
 
-from netgen.diagnostics import Diagnostic, Origin, PathPart, Severity, register
+from netgen.diagnostics import Code, Diagnostic, Origin, PathPart, Severity
 from netgen.parallel import weighed_map
-from netgen.resources import inline_references, schema
+from netgen.resources import SchemaValidator, inline_references, schema
 
-WRONG_TYPE = register(
+WRONG_TYPE = Code(
     "NG010",
     Severity.ERROR,
     "wrong type",
@@ -30,7 +29,7 @@ WRONG_TYPE = register(
     number where text is expected. Versions and MACs are text: quote them (`"1.13"`).
     """,
 )
-UNKNOWN_KEY = register(
+UNKNOWN_KEY = Code(
     "NG011",
     Severity.ERROR,
     "unknown key",
@@ -40,7 +39,7 @@ UNKNOWN_KEY = register(
     silently dropped. The hint suggests the closest known key.
     """,
 )
-MISSING_KEY = register(
+MISSING_KEY = Code(
     "NG012",
     Severity.ERROR,
     "missing required key",
@@ -48,7 +47,7 @@ MISSING_KEY = register(
     A required key is absent, for example a host without `role` or a NIC without `mac`.
     """,
 )
-INVALID_VALUE = register(
+INVALID_VALUE = Code(
     "NG013",
     Severity.ERROR,
     "invalid value",
@@ -56,6 +55,14 @@ INVALID_VALUE = register(
     A value is not one of the allowed values or does not have the required form (a name
     that is not a DNS-1123 label, an unsupported Talos version, an empty list, …).
     """,
+)
+
+#: the codes this stage reports, for the table in :mod:`netgen.codes`
+CODES = (
+    WRONG_TYPE,
+    UNKNOWN_KEY,
+    MISSING_KEY,
+    INVALID_VALUE,
 )
 
 _TYPE_NAMES = {
@@ -74,22 +81,9 @@ def _is_whole_number(_checker: object, instance: object) -> bool:
     return isinstance(instance, int) and not isinstance(instance, bool)
 
 
-@cache
-def _anchored(pattern: str) -> re.Pattern[str]:
-    # JSON Schema patterns are ECMA-262, where `$` is the end of the text; in Python it also
-    # matches before a final line break, which would let "cp-1\n" through as a file name
-    return re.compile(re.sub(r"(?<!\\)\$", r"\\Z", pattern))
-
-
-def _pattern(validator: Validator, pattern: str, instance: Any, subschema: Any) -> Iterator[ValidationError]:
-    if isinstance(instance, str) and not _anchored(pattern).search(instance):
-        yield ValidationError(f"{instance!r} does not match {pattern!r}")
-
-
 _InventoryValidator: type[Validator] = validators.extend(  # type: ignore[no-untyped-call]  # untyped upstream
-    Draft202012Validator,
-    validators={"pattern": _pattern},
-    type_checker=Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_whole_number),
+    SchemaValidator,
+    type_checker=SchemaValidator.TYPE_CHECKER.redefine("integer", _is_whole_number),
 )
 
 

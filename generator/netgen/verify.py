@@ -10,22 +10,23 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
+from jsonschema.protocols import Validator
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from netgen import resources, yamldata
-from netgen.diagnostics import Diagnostic, Origin, Severity, register
+from netgen.diagnostics import Code, Diagnostic, Origin, Severity
 from netgen.planners.artifact import Artifact
-from netgen.resources import inline_references, resource_dir, schema
+from netgen.resources import SchemaValidator, inline_references, resource_dir, schema
 from netgen.yamldata import DataError, parse_documents
 
-OUTPUT_INVALID = register(
+OUTPUT_INVALID = Code(
     "NG901",
     Severity.ERROR,
     "rendered output is invalid",
@@ -35,7 +36,7 @@ OUTPUT_INVALID = register(
     netgen; with `--templates DIR` the override named in the message produced it.
     """,
 )
-YAML11_AMBIGUOUS = register(
+YAML11_AMBIGUOUS = Code(
     "NG903",
     Severity.ERROR,
     "rendered output reads differently under YAML 1.1",
@@ -44,6 +45,12 @@ YAML11_AMBIGUOUS = register(
     unquoted `off`, `yes` or `0755`, or a MAC such as 52:54:00:12:34:56 read as a number.
     Quote the value in the template with the `yaml` filter.
     """,
+)
+
+#: the codes this stage reports, for the table in :mod:`netgen.codes`
+CODES = (
+    OUTPUT_INVALID,
+    YAML11_AMBIGUOUS,
 )
 
 _yaml11 = YAML(typ="safe", pure=False)
@@ -55,7 +62,7 @@ _EMBEDDED_JSON = {"NetworkAttachmentDefinition": (("spec", "config"), "cni-confl
 
 
 @cache
-def _validator(name: str, kind: str | None = None) -> Draft202012Validator:
+def _validator(name: str, kind: str | None = None) -> Validator:
     """The validator of a schema, or of the definition named after a document's kind: netgen's
     schemas dispatch on `kind` to that definition, so it alone decides (and is much faster)."""
     document_schema = schema(name)
@@ -63,22 +70,42 @@ def _validator(name: str, kind: str | None = None) -> Draft202012Validator:
     # kinds are CamelCase; the schemas' helper definitions (mac, prefix, …) never are
     is_kind = kind is not None and kind[:1].isupper() and kind in definitions
     governing = definitions[kind] if is_kind else document_schema
-    return Draft202012Validator({"$schema": document_schema["$schema"], **inline_references(governing, definitions)})
+    return SchemaValidator({"$schema": document_schema["$schema"], **inline_references(governing, definitions)})
 
 
 @cache
 def verifier() -> str:
     """A digest of everything that decides whether a text passes :func:`verify`: netgen's
     schemas and the code that reads, prepares and checks. A text that passed, rendered again
-    under the same digest, would pass again."""
+    under the same digest, would pass again. The code is taken without its import lines,
+    comments and blank lines: where a module lives and what it says about itself decide nothing."""
     digest = hashlib.sha256()
-    code = [Path(__file__), Path(yamldata.__file__), Path(resources.__file__)]
-    for path in [*sorted(resource_dir("schemas").glob("*.json")), *code]:
+    for path in sorted(resource_dir("schemas").glob("*.json")):
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    for path in (Path(__file__), Path(yamldata.__file__), Path(resources.__file__)):
+        digest.update(path.name.encode() + b"\0" + _code_lines(path.read_text(encoding="utf-8")).encode() + b"\0")
     return digest.hexdigest()
 
 
-def _document_validator(name: str, document: Any) -> Draft202012Validator:
+_IMPORT = re.compile(r"(from\s+\S+\s+)?import\s")
+
+
+def _code_lines(source: str) -> str:
+    """The lines of a module that do something: no imports (a parenthesised one whole), no
+    comment lines, no blank lines."""
+    kept, in_import = [], False
+    for line in source.splitlines():
+        stripped = line.strip()
+        if in_import:
+            in_import = not stripped.endswith(")")
+        elif _IMPORT.match(stripped):
+            in_import = stripped.endswith("(")
+        elif stripped and not stripped.startswith("#"):
+            kept.append(line.rstrip())
+    return "\n".join(kept)
+
+
+def _document_validator(name: str, document: Any) -> Validator:
     kind = document.get("kind") if isinstance(document, dict) else None
     return _validator(name, kind if isinstance(kind, str) else None)
 

@@ -16,10 +16,10 @@ from typing import Any
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.reader import ReaderError
 
-from netgen.diagnostics import Code, Diagnostic, Origin, Severity, register
+from netgen.diagnostics import Code, Diagnostic, Origin, Severity
 from netgen.yamldata import DataError, parse_documents
 
-YAML_SYNTAX = register(
+YAML_SYNTAX = Code(
     "NG001",
     Severity.ERROR,
     "YAML syntax error",
@@ -29,7 +29,7 @@ YAML_SYNTAX = register(
     closing bracket, an indentation slip, or a tab used for indentation).
     """,
 )
-DUPLICATE_KEY = register(
+DUPLICATE_KEY = Code(
     "NG002",
     Severity.ERROR,
     "duplicate key",
@@ -38,7 +38,7 @@ DUPLICATE_KEY = register(
     refuses the file instead of guessing. Remove or rename one of the two keys.
     """,
 )
-NOT_UTF8 = register(
+NOT_UTF8 = Code(
     "NG003",
     Severity.ERROR,
     "file is not UTF-8",
@@ -47,7 +47,7 @@ NOT_UTF8 = register(
     is not valid UTF-8; re-save the file as UTF-8.
     """,
 )
-EMPTY_FILE = register(
+EMPTY_FILE = Code(
     "NG004",
     Severity.ERROR,
     "empty document",
@@ -56,7 +56,7 @@ EMPTY_FILE = register(
     that starts with `apiVersion: netgen/v1alpha1` and `kind: Inventory`.
     """,
 )
-UNSUPPORTED_TAG = register(
+UNSUPPORTED_TAG = Code(
     "NG005",
     Severity.ERROR,
     "unsupported YAML tag",
@@ -66,7 +66,7 @@ UNSUPPORTED_TAG = register(
     """,
 )
 
-TOO_COMPLEX = register(
+TOO_COMPLEX = Code(
     "NG006",
     Severity.ERROR,
     "document too deep or too large",
@@ -78,6 +78,16 @@ TOO_COMPLEX = register(
     point instead of exhausting memory or time. Write the data out without such nesting or
     repeated aliases.
     """,
+)
+
+#: the codes this stage reports, for the table in :mod:`netgen.codes`
+CODES = (
+    YAML_SYNTAX,
+    DUPLICATE_KEY,
+    NOT_UTF8,
+    EMPTY_FILE,
+    UNSUPPORTED_TAG,
+    TOO_COMPLEX,
 )
 
 # no inventory or facts file comes close: an inventory of 5,000 hosts is under 2 MiB

@@ -1,7 +1,8 @@
 """The rule framework: one rule, one function, one code.
 
-A rule is a generator of :class:`Finding`; the decorator that registers it binds its
-code, and the rule's docstring is the code's explanation (`netgen explain`). Rules
+A rule is a generator of :class:`Finding`; the decorator turns it into a :class:`Rule`
+bound to its code, and the rule's docstring is the code's explanation (`netgen explain`).
+The rules that run are listed in :data:`netgen.checks.RULES`. Rules
 must tolerate a model that other rules find wrong: they skip what they cannot judge
 and leave it to the rule that owns that problem.
 """
@@ -12,7 +13,7 @@ import inspect
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from netgen.diagnostics import Code, Diagnostic, Origin, Severity, register
+from netgen.diagnostics import Code, Diagnostic, Origin, Severity
 from netgen.model import Cluster
 
 
@@ -38,24 +39,19 @@ class Rule:
         return [self.code.at(finding.origin, finding.message, finding.hint) for finding in findings]
 
 
-RULES: list[Rule] = []
+def inventory_rule(id: str, severity: Severity, title: str) -> Callable[[InventoryCheck], Rule]:
+    """A rule that looks at all clusters at once (e.g. MACs unique inventory-wide)."""
 
-
-def inventory_rule(id: str, severity: Severity, title: str) -> Callable[[InventoryCheck], InventoryCheck]:
-    """Register a rule that looks at all clusters at once (e.g. MACs unique inventory-wide)."""
-
-    def decorate(check: InventoryCheck) -> InventoryCheck:
-        RULES.append(Rule(register(id, severity, title, inspect.getdoc(check) or title), inventory_check=check))
-        return check
+    def decorate(check: InventoryCheck) -> Rule:
+        return Rule(Code(id, severity, title, inspect.getdoc(check) or title), inventory_check=check)
 
     return decorate
 
 
-def cluster_rule(id: str, severity: Severity, title: str) -> Callable[[ClusterCheck], ClusterCheck]:
-    """Register a rule that looks at one cluster at a time."""
+def cluster_rule(id: str, severity: Severity, title: str) -> Callable[[ClusterCheck], Rule]:
+    """A rule that looks at one cluster at a time."""
 
-    def decorate(check: ClusterCheck) -> ClusterCheck:
-        RULES.append(Rule(register(id, severity, title, inspect.getdoc(check) or title), cluster_check=check))
-        return check
+    def decorate(check: ClusterCheck) -> Rule:
+        return Rule(Code(id, severity, title, inspect.getdoc(check) or title), cluster_check=check)
 
     return decorate
