@@ -1,8 +1,8 @@
 """Hypothesis strategies for netgen inventories: valid ones, and mutations of any inventory.
 
 ``inventories()`` draws inventories (plain data, ready to dump as YAML or JSON) that follow
-every rule of SPEC §4-§6, so netgen must accept them without an error diagnostic (warnings
-are allowed: unstable link names, vmxnet3, nodeIPExclude off the node network, ...). Every
+every rule of docs/inventory.md and docs/diagnostics.md, so netgen must accept them without an
+error diagnostic (warnings are allowed: unstable link names, vmxnet3, nodeIPExclude off the node network, ...). Every
 prefix is derived from the cluster's and network's index, so pod, service and node prefixes
 never overlap; addresses inside a network come from an :class:`Allocator`, so host
 addresses, gateways, VIPs, MetalLB pools and the addresses an attachment's IPAM hands out

@@ -8,7 +8,7 @@ import pytest
 
 import netgen
 from conftest import ROOT
-from netgen.verify import verifier
+from netgen.emit.verify import verifier
 
 EXAMPLE = ROOT / "tests" / "data" / "talos-only.yaml"
 
@@ -144,7 +144,7 @@ def test_parallel_checks_equal_serial(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def verifications(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The paths verify() is called for, in order."""
-    from netgen import produce
+    from netgen.emit import files as produce
 
     calls: list[str] = []
     real = produce.verify

@@ -1,4 +1,5 @@
-"""netgen's CNI attachment chains, run with the real reference plugins in a network namespace (SPEC §5.2, F4).
+"""netgen's CNI attachment chains, run with the real reference plugins in a network namespace
+(docs/kubernetes.md, failure F4).
 
 Every NetworkAttachmentDefinition in the golden trees (``tests/golden/*/expected/**/kubernetes/attachments/``)
 is run the way Multus runs it: ``macvlan`` on a veth pair standing in for the host NIC, in a fresh network
@@ -405,7 +406,7 @@ def verify_attachment_file(path: Path, box: Sandbox) -> None:
     nad, conflist = _attachment(docs)
     name, namespace = nad["metadata"]["name"], nad["metadata"]["namespace"]
     assert conflist.get("cniVersion") == "1.0.0", (
-        f"cniVersion {conflist.get('cniVersion')!r}: SPEC §5.2 says 1.0.0 (Debian's plugins 1.1.1 reject 1.1.0)"
+        f"cniVersion {conflist.get('cniVersion')!r}: netgen writes 1.0.0 (Debian's plugins 1.1.1 reject 1.1.0)"
     )
     assert conflist.get("name") == name, "the CNI network name must be the attachment's name"
     assert conflist["plugins"][0]["type"] == "macvlan", "macvlan must come first (it creates the link)"

@@ -27,22 +27,22 @@ from ruamel.yaml import YAML
 
 import netgen
 from netgen.model import Cluster, Family, VCluster, Version
-from netgen.planners.talos import MULTIDOC_SINCE, SUPPORTED_VERSIONS
-from netgen.planners.vcluster import VCLUSTER_YAML_SINCE
+from netgen.targets import TALOS, TALOS_MULTIDOC_SINCE, VCLUSTER_YAML_SINCE, talos_target
 from test_golden import CASES, Case
 
 pytestmark = pytest.mark.conformance
 
-LEGACY_SCHEMA = Version(1, 11)
+SUPPORTED_VERSIONS = [target.version for target in TALOS]
 
 
-def schema_version(target: Version) -> Version:
-    return target if target >= MULTIDOC_SINCE else LEGACY_SCHEMA
+def schema_version(target: Version) -> str:
+    """The upstream schema a target's output conforms to (1.10 has none of its own: v1.11)."""
+    return talos_target(target).schema
 
 
 @cache
-def talos_validator(upstream: Path, version: Version) -> Draft202012Validator:
-    schema = json.loads((upstream / "talos" / f"v{version}" / "config.schema.json").read_text())
+def talos_validator(upstream: Path, version: str) -> Draft202012Validator:
+    schema = json.loads((upstream / "talos" / version / "config.schema.json").read_text())
     return Draft202012Validator(schema)
 
 
@@ -69,7 +69,7 @@ def test_every_supported_version_has_a_golden_case() -> None:
 
 def test_every_supported_version_has_an_upstream_schema(upstream: Path) -> None:
     for version in SUPPORTED_VERSIONS:
-        assert (upstream / "talos" / f"v{schema_version(version)}" / "config.schema.json").is_file()
+        assert (upstream / "talos" / schema_version(version) / "config.schema.json").is_file()
 
 
 def test_legacy_output_fails_the_multidoc_schema(upstream: Path) -> None:
@@ -77,7 +77,7 @@ def test_legacy_output_fails_the_multidoc_schema(upstream: Path) -> None:
     conformance test above would catch legacy output emitted for a >= 1.12 target)."""
     legacy = next(c for c in CASES if c.name == "f1-legacy")
     document = next(iter(YAML(typ="safe").load_all((legacy.expected / "edge/talos/nodes/cp-1.yaml").read_text())))
-    assert best_match(talos_validator(upstream, MULTIDOC_SINCE).iter_errors(document)) is not None
+    assert best_match(talos_validator(upstream, schema_version(TALOS_MULTIDOC_SINCE)).iter_errors(document)) is not None
 
 
 def _facts(case: Case) -> list[Path]:

@@ -10,9 +10,9 @@ import pytest
 from netgen.codes import CODES
 from netgen.diagnostics import Origin
 from netgen.errors import UsageError
-from netgen.facts import ANSIBLE, IP_LINK, TALOSCTL, LinkFact, load_facts, parse_facts
+from netgen.load.facts import ANSIBLE, IP_LINK, TALOSCTL, LinkFact, load_facts, parse_facts
+from netgen.load.positions import locate_all
 from netgen.model import MacAddress
-from netgen.positions import locate_all
 
 DATA = Path(__file__).parent / "data" / "facts"
 

@@ -43,7 +43,7 @@ from conftest import ROOT
 from netgen.codes import CODES
 from netgen.diagnostics import Severity
 from netgen.model import Family, Inventory, Version
-from netgen.planners.vcluster import VCLUSTER_YAML_SINCE
+from netgen.targets import VCLUSTER_YAML_SINCE
 from strategies import DUMP_STYLES, dump, inventories, inventory_texts, mutated_data, mutated_text
 from test_conformance import (
     ATTACHMENT_KINDS,

@@ -11,11 +11,11 @@ from jsonschema import Draft202012Validator
 from ruamel.yaml import YAML
 
 from conftest import ROOT
+from netgen.emit.templates import yaml_scalar
 from netgen.model import MacAddress, Version
-from netgen.nodeip import NodeIPSelection
-from netgen.planners.talos import SUPPORTED_VERSIONS
-from netgen.render import yaml_scalar
+from netgen.model.nodeip import NodeIPSelection
 from netgen.resources import schema
+from netgen.targets import TALOS
 
 yaml11 = YAML(typ="safe", pure=True)
 yaml11.version = (1, 1)
@@ -115,7 +115,7 @@ def test_selection_reports_positives_an_exclusion_swallows() -> None:
 
 def test_schema_talos_versions_are_the_supported_targets() -> None:
     enum = schema("inventory")["$defs"]["cluster"]["properties"]["talos"]["properties"]["version"]["enum"]
-    assert [Version.parse(v) for v in enum] == SUPPORTED_VERSIONS
+    assert [Version.parse(v) for v in enum] == [target.version for target in TALOS]
 
 
 def test_schemas_are_valid_json_schemas() -> None:
@@ -145,7 +145,7 @@ def _output_schema(path: Path) -> str:
 def test_kind_definitions_decide_alone_like_the_whole_schema() -> None:
     """verify validates a document against the definition named after its kind; that must
     accept and reject exactly what the whole schema does."""
-    from netgen.verify import _document_validator
+    from netgen.emit.verify import _document_validator
 
     checked = 0
     for path in sorted((ROOT / "tests" / "golden").glob("*/expected/*/*/**/*.yaml")):

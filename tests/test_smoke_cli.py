@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from conftest import ROOT
 
 
@@ -35,3 +37,23 @@ def test_validate_takes_several_inventories(run_cli, tmp_path: Path) -> None:
     assert f"{broken}:" in result.stderr and "NG104" in result.stderr
     with_facts = run_cli("validate", good, broken, "--facts", tmp_path)
     assert with_facts.exit_code == 2
+
+
+@pytest.mark.parametrize("where", ["command", "global", "none"])
+def test_debug_shows_the_traceback_of_an_internal_error(run_cli, monkeypatch, where: str) -> None:  # type: ignore[no-untyped-def]
+    import netgen
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(netgen, "load", broken)
+    inventory = str(ROOT / "inventories" / "example.yaml")
+    args = {
+        "command": ["validate", inventory, "--debug"],
+        "global": ["--debug", "validate", inventory],
+        "none": ["validate", inventory],
+    }[where]
+    result = run_cli(*args)
+    assert result.exit_code == 70
+    assert "internal error (RuntimeError: boom)" in result.stderr
+    assert ("Traceback (most recent call last)" in result.stderr) is (where != "none")

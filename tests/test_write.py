@@ -1,4 +1,4 @@
-"""The write stage (SPEC §2 `render`, `--check`, `--cluster`, the manifest, exit codes).
+"""The write stage (README: `render`, `--check`, `--cluster`, the manifest, exit codes).
 
 Every promise is shown on real trees in tmp_path: bytes, mtimes, the set of paths, exit codes
 and messages. CLI promises go through the real entry point (`run_cli`), library promises
@@ -21,7 +21,7 @@ import pytest
 
 import netgen
 from conftest import ROOT
-from netgen.verify import verifier
+from netgen.emit.verify import verifier
 from netgen.write import MANIFEST
 
 EXAMPLE = ROOT / "tests" / "data" / "talos-only.yaml"

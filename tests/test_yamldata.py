@@ -1,4 +1,4 @@
-"""netgen's YAML reader (``netgen.yamldata``) reads what ruamel.yaml's YAML 1.2 safe loader reads.
+"""netgen's YAML reader (``netgen.load.yamldata``) reads what ruamel.yaml's YAML 1.2 safe loader reads.
 
 The reader builds data straight from libyaml's events; ruamel.yaml's loader is the
 reference. Every YAML file of the project (inventories, golden inputs and outputs, the
@@ -21,7 +21,7 @@ from ruamel.yaml.error import YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, SequenceNode
 
 from conftest import ROOT
-from netgen.yamldata import MAX_DEPTH, DataError, parse_documents
+from netgen.load.yamldata import MAX_DEPTH, DataError, parse_documents
 from strategies import dump_yaml, mutated_text
 
 _reference = YAML(typ="safe", pure=False)

@@ -15,19 +15,19 @@ from importlib.metadata import version as package_version
 from pathlib import Path
 from types import MappingProxyType
 
-from netgen.build import build_clusters
 from netgen.checks import run_checks
 from netgen.diagnostics import Diagnostic, Origin, has_errors
+from netgen.emit.files import emit_clusters
+from netgen.emit.verify import verifier
 from netgen.errors import InventoryError, UsageError, VerificationError
-from netgen.facts import load_facts
-from netgen.factsmatch import apply_facts
+from netgen.load.builder import build_clusters
+from netgen.load.facts import load_facts
+from netgen.load.facts_match import apply_facts
+from netgen.load.positions import locate_all
+from netgen.load.reader import decode, load_documents, read_limited
+from netgen.load.structure import INVALID_VALUE, check_structure
 from netgen.model import Cluster, Inventory
-from netgen.positions import locate_all
-from netgen.produce import produce_all
-from netgen.structure import INVALID_VALUE, check_structure
-from netgen.verify import verifier
 from netgen.write import WriteResult, verified_files, write_tree
-from netgen.yamlio import decode, load_documents, read_limited
 
 __version__ = package_version("netgen")
 
@@ -53,7 +53,7 @@ class Rendering(Mapping[str, str]):
     #: sha256 of each input file by display name, recorded in the manifest
     inputs: Mapping[str, str]
     warnings: tuple[Diagnostic, ...] = ()
-    #: the digest of the verification every file passed (see :func:`netgen.verify.verifier`);
+    #: the digest of the verification every file passed (see :func:`netgen.emit.verify.verifier`);
     #: None when nothing vouches for the files
     verifier: str | None = None
 
@@ -131,7 +131,7 @@ def load(source: Source, *, facts: Iterable[str | os.PathLike[str]] = (), name: 
 
 
 def validate(inventory: Inventory) -> list[Diagnostic]:
-    """Every problem of the inventory and its facts: the facts' own and every cross-check (SPEC §6)."""
+    """Every problem of the inventory and its facts: the facts' own and every cross-check (docs/diagnostics.md)."""
     return _report([*inventory.facts_diagnostics, *run_checks(inventory.clusters)], inventory.sources)
 
 
@@ -164,7 +164,7 @@ def render(
     verified = (
         verified_files(Path(previous), version=__version__, verifier=verifier()) if previous is not None else None
     )
-    produced = produce_all(selected, Path(templates) if templates is not None else None, header, progress, verified)
+    produced = emit_clusters(selected, Path(templates) if templates is not None else None, header, progress, verified)
     if produced.problems:
         raise VerificationError(produced.problems)
     return Rendering(

@@ -11,10 +11,10 @@ import textwrap
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 
-from netgen import build, facts, factsmatch, structure, verify, yamlio
 from netgen.checks import RULES
 from netgen.diagnostics import Code
-from netgen.render import CODES as TEMPLATE_CODES
+from netgen.emit import templates, verify
+from netgen.load import builder, facts, facts_match, reader, structure
 
 
 def _table(codes: Iterable[Code]) -> Mapping[str, Code]:
@@ -28,13 +28,13 @@ def _table(codes: Iterable[Code]) -> Mapping[str, Code]:
 
 CODES: Mapping[str, Code] = _table(
     [
-        *yamlio.CODES,
+        *reader.CODES,
         *structure.CODES,
-        *build.CODES,
+        *builder.CODES,
         *facts.CODES,
-        *factsmatch.CODES,
+        *facts_match.CODES,
         *(rule.code for rule in RULES),
-        *TEMPLATE_CODES,
+        *templates.CODES,
         *verify.CODES,
     ]
 )

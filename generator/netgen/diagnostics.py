@@ -3,7 +3,7 @@
 Every problem has a stable code (``NG104``), a severity, a message, a hint and a
 location. Stages report a location as an :class:`Origin`, a file plus the path of
 keys and indexes inside it; line and column are looked up from the source text only
-when a diagnostic is actually reported (see :mod:`netgen.positions`), so a clean
+when a diagnostic is actually reported (see :mod:`netgen.load.positions`), so a clean
 inventory never pays for position tracking.
 """
 

@@ -55,7 +55,7 @@ def write_tree(
 ) -> WriteResult:
     """Bring OUT in line with ``files`` (paths relative to OUT).
 
-    ``verifier`` (see :func:`netgen.verify.verifier`) is recorded when every file was verified
+    ``verifier`` (see :func:`netgen.emit.verify.verifier`) is recorded when every file was verified
     by it. ``stale_scope`` says where files netgen wrote before and ``files`` no longer has
     are removed: the folders of those clusters (an empty collection: nowhere), or with None
     all of OUT's netgen files. Files out of scope stay, and so do their manifest entries.

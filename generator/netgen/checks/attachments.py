@@ -1,4 +1,4 @@
-"""Multus attachments: macvlan chains and their IPAM (SPEC §5.2, failure F4)."""
+"""Multus attachments: macvlan chains and their IPAM (docs/kubernetes.md; failure F4)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from netgen.checks.framework import Finding, cluster_rule
 from netgen.diagnostics import Severity
-from netgen.model import AddressRange, Attachment, Cluster, Host, IpamType, Nic, in_prefix, within
+from netgen.model import AddressRange, Attachment, Cluster, Host, IpamType, Nic
 
 
 def attachment_masters(cluster: Cluster, attachment: Attachment) -> list[tuple[Host, Nic]]:
@@ -121,7 +121,7 @@ def ipam_complete(cluster: Cluster) -> Iterator[Finding]:
     """
     for attachment in cluster.attachments:
         ipam = attachment.ipam
-        needs_cidrs = ipam.type in (IpamType.KUBE_OVN, IpamType.HOST_LOCAL)
+        needs_cidrs = ipam.hands_out
         extra = next((key for key, values in _ipam_lists(attachment) if values), None)
         if needs_cidrs and not ipam.cidrs:
             yield Finding(ipam.origin, f"{ipam.type} IPAM needs `cidrs`", "add the prefixes to hand out under `cidrs`")
@@ -157,14 +157,14 @@ def ipam_inside_cidrs(cluster: Cluster) -> Iterator[Finding]:
             continue
         cidrs = ", ".join(str(c) for c in ipam.cidrs)
         for index, gateway in enumerate(ipam.gateways):
-            if not any(in_prefix(gateway, c) for c in ipam.cidrs):
+            if not any(gateway in c for c in ipam.cidrs):
                 yield Finding(
                     ipam.origin / "gateways" / index,
                     f"gateway {gateway} is outside ipam.cidrs ({cidrs})",
                     "use the router's address inside those prefixes",
                 )
         for index, block in enumerate(ipam.exclude):
-            if not any(in_prefix(block.first, c) and in_prefix(block.last, c) for c in ipam.cidrs):
+            if not any(block.first in c and block.last in c for c in ipam.cidrs):
                 yield Finding(
                     ipam.origin / "exclude" / index,
                     f"exclude {block.text} is not inside one of ipam.cidrs ({cidrs})",
@@ -184,17 +184,13 @@ def ipam_on_network(cluster: Cluster) -> Iterator[Finding]:
         if network is None:
             continue
         for index, cidr in enumerate(attachment.ipam.cidrs):
-            if not any(within(cidr, prefix) for prefix in network.cidrs):
+            if not any(cidr.network_address in p and cidr.broadcast_address in p for p in network.cidrs):
                 yield Finding(
                     attachment.ipam.origin / "cidrs" / index,
                     f"IPAM prefix {cidr} is not inside network {network.name} "
                     f"({', '.join(str(c) for c in network.cidrs)})",
                     "use (part of) the network's prefix, or check that a router serves this prefix on that segment",
                 )
-
-
-def _allocating(attachment: Attachment) -> bool:
-    return attachment.ipam.type in (IpamType.KUBE_OVN, IpamType.HOST_LOCAL)
 
 
 @cluster_rule("NG608", Severity.ERROR, "IPAM can hand out a used address")
@@ -205,7 +201,7 @@ def ipam_avoids_used_addresses(cluster: Cluster) -> Iterator[Finding]:
     Two machines would then answer for one address. Exclude it (a `first..last` range works).
     """
     used = cluster.address_owners()
-    for attachment in filter(_allocating, cluster.attachments):
+    for attachment in (a for a in cluster.attachments if a.ipam.hands_out):
         ipam = attachment.ipam
         gateways = set(ipam.gateways)  # the IPAM reserves its own gateways
         for index, cidr in enumerate(ipam.cidrs):
@@ -227,12 +223,12 @@ def ipam_disjoint(cluster: Cluster) -> Iterator[Finding]:
     between them with `exclude`.
     """
     seen: list[tuple[Attachment, AddressRange]] = []
-    for attachment in filter(_allocating, cluster.attachments):
+    for attachment in (a for a in cluster.attachments if a.ipam.hands_out):
         blocks = [b for cidr in attachment.ipam.cidrs for b in attachment.ipam.allocatable(cidr)]
         clash = next(((other, b) for other, block in seen for b in blocks if b.overlaps(block)), None)
         if clash is not None:
             other, block = clash
-            index = next(i for i, c in enumerate(attachment.ipam.cidrs) if in_prefix(block.first, c))
+            index = next(i for i, c in enumerate(attachment.ipam.cidrs) if block.first in c)
             yield Finding(
                 attachment.ipam.origin / "cidrs" / index,
                 f"attachments {other.namespace}/{other.name} and {attachment.namespace}/{attachment.name} "

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from netgen.checks.framework import Finding, cluster_rule, inventory_rule
 from netgen.diagnostics import Origin, Severity
 from netgen.model import Cluster, IpamType, MacAddress, is_mac_altname, is_unstable_name
-from netgen.planners.talos import MULTIDOC_SINCE, link_ref
+from netgen.targets import TALOS_MULTIDOC_SINCE, link_ref
 
 
 def _duplicates(named: Iterable[tuple[str, Origin]], kind: str, scope: str) -> Iterator[Finding]:
@@ -195,7 +195,7 @@ def aliases_distinct(cluster: Cluster) -> Iterator[Finding]:
     `LinkConfig` documents would share one name, which Talos rejects as conflicting. Rename
     the network (it is only an alias), or drop the other NIC's `name`.
     """
-    if cluster.talos_version < MULTIDOC_SINCE:
+    if cluster.talos_version < TALOS_MULTIDOC_SINCE:
         return
     for host in cluster.hosts:
         # two equal kernel names (NG107) or two NICs on one network (NG105) are reported elsewhere

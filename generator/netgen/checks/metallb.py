@@ -1,4 +1,4 @@
-"""MetalLB pools and their layer-2 announcements (SPEC §5.3, failure F3)."""
+"""MetalLB pools and their layer-2 announcements (docs/kubernetes.md; failure F3)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from netgen.checks.framework import Finding, cluster_rule
 from netgen.diagnostics import Origin, Severity
-from netgen.model import AddressRange, Cluster, Family, IpamType
+from netgen.model import AddressRange, Cluster, Family
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +48,7 @@ def pools_disjoint(cluster: Cluster) -> Iterator[Finding]:
     ranges += [
         _Block(block, a.ipam.origin / "cidrs" / i, f"the addresses attachment {a.namespace}/{a.name} hands out")
         for a in cluster.attachments
-        if a.ipam.type in (IpamType.KUBE_OVN, IpamType.HOST_LOCAL)
+        if a.ipam.hands_out
         for i, cidr in enumerate(a.ipam.cidrs)
         for block in a.ipam.allocatable(cidr)
     ]

@@ -1,4 +1,4 @@
-"""Node-IP selection for kubelet and etcd (SPEC F2)."""
+"""Node-IP selection for kubelet and etcd (failure F2; docs/talos.md)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from netgen.checks.framework import Finding, cluster_rule
 from netgen.diagnostics import Origin, Severity
 from netgen.model import Cluster, Family, Host, IPNetwork, Network
-from netgen.nodeip import node_ip_selection
+from netgen.model.nodeip import node_ip_selection
 
 
 @cluster_rule("NG305", Severity.ERROR, "node network not determined")

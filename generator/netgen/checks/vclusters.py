@@ -1,4 +1,4 @@
-"""vcluster values (SPEC §5.4, failure F5)."""
+"""vcluster values (docs/kubernetes.md; failure F5)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from netgen.checks.framework import Finding, cluster_rule
 from netgen.diagnostics import Severity
 from netgen.model import Cluster
-from netgen.planners.vcluster import VCLUSTER_YAML_SINCE, distro_available_until
+from netgen.targets import VCLUSTER_DISTRO_UNTIL, VCLUSTER_YAML_SINCE
 
 
 @cluster_rule("NG701", Severity.ERROR, "vcluster version cannot take the service CIDR")
@@ -56,7 +56,7 @@ def distro_in_version(cluster: Cluster) -> Iterator[Finding]:
     for vcluster in cluster.vclusters:
         if vcluster.version < VCLUSTER_YAML_SINCE:
             continue
-        until = distro_available_until(vcluster.distro)
+        until = VCLUSTER_DISTRO_UNTIL.get(vcluster.distro)
         if until is not None and vcluster.version > until:
             last = (
                 f"the last version with it is {until}" if until >= VCLUSTER_YAML_SINCE else "it is not in vcluster.yaml"

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from netgen.checks.framework import Finding, cluster_rule
 from netgen.diagnostics import Severity
 from netgen.model import Cluster, Family
-from netgen.planners.talos import MULTIDOC_SINCE
+from netgen.targets import TALOS_MULTIDOC_SINCE
 
 
 @cluster_rule("NG301", Severity.ERROR, "VIP outside the networks")
@@ -87,9 +87,9 @@ def legacy_single_vip(cluster: Cluster) -> Iterator[Finding]:
     later, whose `Layer2VIPConfig` documents take several VIPs on one link, or keep one VIP.
     """
     vips = cluster.control_plane.vips
-    if len(vips) > 1 and cluster.talos_version < MULTIDOC_SINCE:
+    if len(vips) > 1 and cluster.talos_version < TALOS_MULTIDOC_SINCE:
         yield Finding(
             cluster.control_plane.origin / "vips" / 1,
             f"Talos {cluster.talos_version} takes one VIP per interface; this is a second VIP",
-            f'set `talos.version` to "{MULTIDOC_SINCE}" or later, or keep one VIP',
+            f'set `talos.version` to "{TALOS_MULTIDOC_SINCE}" or later, or keep one VIP',
         )

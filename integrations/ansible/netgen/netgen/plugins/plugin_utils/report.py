@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 try:
     import netgen
-    from netgen.reporters import text
+    from netgen.cli.reporters import text
 except ImportError as error:
     NETGEN_MISSING: str | None = (
         f"the netgen Python package is not importable by the Ansible controller's Python ({sys.executable}): "

@@ -1,4 +1,4 @@
-"""Matching facts to the inventory's hosts and NICs (SPEC §4).
+"""Matching facts to the inventory's hosts and NICs (docs/inventory.md, facts).
 
 Facts name a host by file name and a NIC by MAC. A match fills the NIC's kernel name and
 model where the inventory leaves them out; a contradiction is an error, because either
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from netgen.diagnostics import Code, Diagnostic, Severity
-from netgen.facts import HostFacts, LinkFact
+from netgen.load.facts import HostFacts, LinkFact
 from netgen.model import Cluster, Host, Nic
 
 UNKNOWN_FACTS_HOST = Code(

@@ -1,4 +1,4 @@
-"""vcluster values with the host's service CIDR spelled out (SPEC §5.4, failure F5).
+"""vcluster values with the host's service CIDR spelled out (docs/kubernetes.md; failure F5).
 
 In shared-nodes mode a virtual cluster must use exactly the host cluster's service
 range, same families, same order; left to detection, vcluster on an IPv6 host can come
@@ -12,21 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from netgen.model import Cluster, Version
-from netgen.planners.artifact import Artifact
-
-VCLUSTER_YAML_SINCE = Version(0, 20)
-
-# the last version whose values still offer the distro; k8s is in all of them
-_DISTRO_UNTIL = {
-    "eks": Version(0, 19),
-    "k0s": Version(0, 25),
-    "k3s": Version(0, 32),
-}
-
-
-def distro_available_until(distro: str) -> Version | None:
-    return _DISTRO_UNTIL.get(distro)
+from netgen.model import Cluster
+from netgen.plan.artifact import Artifact
+from netgen.targets import VCLUSTER_YAML_SINCE
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,4 @@
-"""Multus NetworkAttachmentDefinitions: macvlan + tuning chains (SPEC §5.2, failure F4).
+"""Multus NetworkAttachmentDefinitions: macvlan + tuning chains (docs/kubernetes.md; failure F4).
 
 macvlan sets the MAC when it creates the link (so the IPv6 link-local address is derived
 from the right MAC) and tuning sets it again afterwards; both take it from the Multus
@@ -14,8 +14,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from netgen.model import Attachment, Cluster, Family, Ipam, IpamType, IPNetwork, in_prefix
-from netgen.planners.artifact import Artifact
+from netgen.model import Attachment, Cluster, Family, Ipam, IpamType, IPNetwork
+from netgen.plan.artifact import Artifact
 
 CNI_VERSION = "1.0.0"  # reference plugins before 1.6 refuse 1.1.0; Debian bookworm ships 1.1.1
 KUBE_OVN_SOCKET = "/run/openvswitch/kube-ovn-daemon.sock"
@@ -108,7 +108,7 @@ def _ipam_config(cluster: Cluster, attachment: Attachment) -> dict[str, Any]:
 
 def _host_local_ranges(cidr: IPNetwork, ipam: Ipam) -> list[dict[str, str]]:
     """One host-local range set: the prefix, split around the excluded blocks."""
-    gateway = next((g for g in ipam.gateways if in_prefix(g, cidr)), None)
+    gateway = next((g for g in ipam.gateways if g in cidr), None)
     blocks = ipam.allocatable(cidr) if ipam.exclude else [None]
     ranges = []
     for block in blocks:

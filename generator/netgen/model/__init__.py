@@ -1,7 +1,7 @@
 """The typed, immutable inventory model.
 
 Built from a document that already passed the inventory schema (see
-:mod:`netgen.build`), so shapes are known here; values (addresses, prefixes, MACs)
+:mod:`netgen.load.builder`), so shapes are known here; values (addresses, prefixes, MACs)
 are parsed objects. Every object keeps the :class:`Origin` it came from, so checks can
 point at the user's line and column.
 """
@@ -32,17 +32,6 @@ class Family(enum.StrEnum):
     @classmethod
     def of(cls, value: IPAddress | IPInterface | IPNetwork) -> Family:
         return cls.IPV4 if value.version == 4 else cls.IPV6
-
-
-def in_prefix(address: IPAddress, prefix: IPNetwork) -> bool:
-    return address.version == prefix.version and int(prefix.network_address) <= int(address) <= int(
-        prefix.broadcast_address
-    )
-
-
-def within(inner: IPNetwork, outer: IPNetwork) -> bool:
-    """Whether all of ``inner`` lies in ``outer`` (mixed families never do)."""
-    return in_prefix(inner.network_address, outer) and in_prefix(inner.broadcast_address, outer)
 
 
 class Role(enum.StrEnum):
@@ -246,6 +235,12 @@ class Ipam:
     exclude: tuple[AddressRange, ...]
     origin: Origin
 
+    @property
+    def hands_out(self) -> bool:
+        """Whether this IPAM hands out addresses from its ``cidrs`` by itself (``static`` takes
+        each pod's from the pod, ``none`` configures none)."""
+        return self.type in (IpamType.KUBE_OVN, IpamType.HOST_LOCAL)
+
     def allocatable(self, cidr: IPNetwork) -> list[AddressRange]:
         """The blocks of ``cidr`` the IPAM may hand out: the subnet and (IPv4) broadcast
         addresses never, the excluded blocks not either."""
@@ -302,7 +297,7 @@ class Cluster:
     origin: Origin
     #: the network holding the first VIP (checks make sure all VIPs share it)
     vip_network: Network | None = field(init=False, compare=False, repr=False)
-    #: the network whose addresses kubelet and etcd use (SPEC §4 defaults)
+    #: the network whose addresses kubelet and etcd use (defaults: docs/inventory.md)
     node_network: Network | None = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:

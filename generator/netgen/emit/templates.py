@@ -18,7 +18,7 @@ import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from netgen.diagnostics import Code, Origin, Severity
-from netgen.planners.artifact import Artifact
+from netgen.plan.artifact import Artifact
 from netgen.resources import resource_dir
 
 TEMPLATE_FAILED = Code(

@@ -1,4 +1,4 @@
-"""MetalLB IPAddressPools and L2Advertisements (SPEC §5.3)."""
+"""MetalLB IPAddressPools and L2Advertisements (docs/kubernetes.md)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from netgen.model import AddressRange, Cluster, Pool
-from netgen.planners.artifact import Artifact
+from netgen.plan.artifact import Artifact
 
 
 @dataclass(frozen=True, slots=True)

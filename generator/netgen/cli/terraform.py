@@ -18,7 +18,7 @@ internal/provider/data_source.go, ``Read``):
 
 The result maps each rendered file's path (relative to ``OUT``, as ``netgen.render``
 returns it: ``lab/talos/nodes/cp-1.yaml``) to its text; the manifest is not part of it,
-since nothing is written. Exit codes follow the CLI contract (SPEC §2): 1 for problems in
+since nothing is written. Exit codes follow the CLI contract (README, exit codes): 1 for problems in
 the inventory or facts (diagnostics in the text format, ``file:line:col``), 2 for a bad
 query or a missing file.
 """
@@ -32,11 +32,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import netgen
+from netgen.cli.exits import ExitCode
+from netgen.cli.reporters import text as text_report
 from netgen.diagnostics import Diagnostic
 from netgen.errors import DiagnosticsError, NetgenError, UsageError
-from netgen.reporters import text as text_report
-
-EXIT_OK, EXIT_INPUT, EXIT_USAGE = 0, 1, 2
 
 #: every key a query may have; values are strings, lists are comma-separated
 QUERY_KEYS = ("inventory", "facts", "cluster", "strict", "templates")
@@ -162,19 +161,19 @@ def respond(data: bytes) -> Response:
         query = parse_query(data)
         files, warnings = result(query)
     except QueryError as error:
-        return Response(EXIT_USAGE, "", "".join(f"netgen: error: {problem}\n" for problem in error.problems))
+        return Response(ExitCode.USAGE, "", "".join(f"netgen: error: {problem}\n" for problem in error.problems))
     except UsageError as error:
-        return Response(EXIT_USAGE, "", f"netgen: error: {error}\n")
+        return Response(ExitCode.USAGE, "", f"netgen: error: {error}\n")
     except DiagnosticsError as error:
-        return Response(EXIT_INPUT, "", text_report(error.diagnostics))
+        return Response(ExitCode.INPUT, "", text_report(error.diagnostics))
     except NetgenError as error:
-        return Response(EXIT_INPUT, "", f"netgen: error: {error}\n")
+        return Response(ExitCode.INPUT, "", f"netgen: error: {error}\n")
     if warnings and query.strict:
         message = 'netgen: error: warnings are errors with "strict" = "true"; no result\n'
-        return Response(EXIT_INPUT, "", text_report(warnings) + message)
+        return Response(ExitCode.INPUT, "", text_report(warnings) + message)
     # sorted and ASCII-only: the same bytes for the same input, whatever the locale's encoding.
     # Warnings still go to stderr: on success Terraform only logs it (at TRACE level).
-    return Response(EXIT_OK, json.dumps(files, sort_keys=True) + "\n", text_report(warnings))
+    return Response(ExitCode.OK, json.dumps(files, sort_keys=True) + "\n", text_report(warnings))
 
 
 def _split(value: str) -> list[str]:

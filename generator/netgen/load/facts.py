@@ -17,8 +17,8 @@ from typing import Any
 
 from netgen.diagnostics import Code, Diagnostic, Origin, Severity
 from netgen.errors import UsageError
+from netgen.load.reader import EMPTY_FILE, decode, load_documents, read_limited
 from netgen.model import MacAddress
-from netgen.yamlio import EMPTY_FILE, decode, load_documents, read_limited
 
 UNRECOGNISED = Code(
     "NG401",

@@ -9,21 +9,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from netgen.diagnostics import Diagnostic
+from netgen.emit.templates import Renderer, RenderError
+from netgen.emit.verify import verify
 from netgen.model import Cluster
 from netgen.parallel import per_cluster
-from netgen.planners import plan
-from netgen.render import Renderer, RenderError
-from netgen.verify import verify
+from netgen.plan import plan
 
 
 @dataclass
-class Produced:
+class Emitted:
     files: dict[str, str] = field(default_factory=dict)
     problems: list[Diagnostic] = field(default_factory=list)
 
 
-def produce(
-    cluster: Cluster, renderer: Renderer, header: str, into: Produced, verified: Mapping[str, str] | None = None
+def emit_cluster(
+    cluster: Cluster, renderer: Renderer, header: str, into: Emitted, verified: Mapping[str, str] | None = None
 ) -> None:
     """``verified``: sha256 by path of texts that passed verification before (see
     :func:`netgen.write.verified_files`); the same text again is not verified twice."""
@@ -40,22 +40,22 @@ def produce(
         into.files[artifact.path] = text
 
 
-def produce_all(
+def emit_clusters(
     clusters: Sequence[Cluster],
     templates: Path | None,
     header: str,
     progress: Callable[[int, int], None] | None = None,
     verified: Mapping[str, str] | None = None,
-) -> Produced:
+) -> Emitted:
     """Every cluster's files and verification problems, in cluster order."""
     renderer = Renderer(templates)
 
-    def one(cluster: Cluster) -> Produced:
-        produced = Produced()
-        produce(cluster, renderer, header, produced, verified)
+    def one(cluster: Cluster) -> Emitted:
+        produced = Emitted()
+        emit_cluster(cluster, renderer, header, produced, verified)
         return produced
 
-    merged = Produced()
+    merged = Emitted()
     for result in per_cluster(one, clusters, progress):
         merged.files.update(result.files)
         merged.problems += result.problems

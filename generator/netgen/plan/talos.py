@@ -1,8 +1,8 @@
-"""Talos machine-config patches (SPEC §5.1, failures F1 and F2).
+"""Talos machine-config patches (docs/talos.md; failures F1 and F2).
 
-Each supported Talos target is served by one :class:`TalosDialect`: the legacy
-``machine.network.interfaces`` patch up to 1.11, the multi-document network config
-from 1.12. A new Talos minor gets a new dialect entry (and its templates) here.
+Each Talos target of :data:`netgen.targets.TALOS` names its dialect, served here by one
+:class:`TalosDialect`: the legacy ``machine.network.interfaces`` patch up to 1.11, the
+multi-document network config from 1.12.
 """
 
 from __future__ import annotations
@@ -11,10 +11,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from netgen.model import Cluster, Family, Host, Nic, Version
-from netgen.nodeip import has_dynamic_ipv6, node_ip_selection
-from netgen.planners.artifact import Artifact
-
-MULTIDOC_SINCE = Version(1, 12)
+from netgen.model.nodeip import has_dynamic_ipv6, node_ip_selection
+from netgen.plan.artifact import Artifact
+from netgen.targets import link_ref, talos_target
 
 #: Talos's own default metric; links off the node network get a worse one, so the node
 #: network keeps the default route when several networks have gateways
@@ -24,23 +23,20 @@ OTHER_NETWORK_METRIC = 2048
 
 @dataclass(frozen=True, slots=True)
 class TalosDialect:
-    name: str
-    versions: frozenset[Version]
     node_template: str
     cluster_template: str = "talos/cluster.yaml.j2"
     schema: str = "talos-patch"
 
 
-DIALECTS = (
-    TalosDialect("legacy", frozenset({Version(1, 10), Version(1, 11)}), "talos/node-legacy.yaml.j2"),
-    TalosDialect("multidoc", frozenset({Version(1, 12), Version(1, 13)}), "talos/node-multidoc.yaml.j2"),
-)
-
-SUPPORTED_VERSIONS = sorted(v for d in DIALECTS for v in d.versions)
+#: how each dialect of :data:`netgen.targets.TALOS` is laid out
+DIALECTS = {
+    "legacy": TalosDialect("talos/node-legacy.yaml.j2"),
+    "multidoc": TalosDialect("talos/node-multidoc.yaml.j2"),
+}
 
 
 def dialect_for(version: Version) -> TalosDialect:
-    return next(d for d in DIALECTS if version in d.versions)
+    return DIALECTS[talos_target(version).dialect]
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,12 +82,6 @@ class ClusterPatch:
     endpoint: str | None
     pod_subnets: tuple[str, ...]
     service_subnets: tuple[str, ...]
-
-
-def link_ref(nic: Nic) -> str | None:
-    """The name Talos documents use for a NIC: its stable kernel name, else its alias (named
-    after its network); None for a NIC without network, which netgen leaves alone."""
-    return nic.link_name or nic.network
 
 
 def plan(cluster: Cluster) -> Iterator[Artifact]:

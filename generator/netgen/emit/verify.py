@@ -20,11 +20,12 @@ from jsonschema.protocols import Validator
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-from netgen import resources, yamldata
+from netgen import resources
 from netgen.diagnostics import Code, Diagnostic, Origin, Severity
-from netgen.planners.artifact import Artifact
+from netgen.load import yamldata
+from netgen.load.yamldata import DataError, parse_documents
+from netgen.plan.artifact import Artifact
 from netgen.resources import SchemaValidator, inline_references, resource_dir, schema
-from netgen.yamldata import DataError, parse_documents
 
 OUTPUT_INVALID = Code(
     "NG901",

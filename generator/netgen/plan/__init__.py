@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from netgen.model import Cluster
-from netgen.planners import attachments, metallb, talos, vcluster
-from netgen.planners.artifact import Artifact
+from netgen.plan import attachments, metallb, talos, vcluster
+from netgen.plan.artifact import Artifact
 
 ClusterPlanner = Callable[[Cluster], Iterable[Artifact]]
 

@@ -1,4 +1,4 @@
-"""Which addresses kubelet and etcd may pick as the node IP (SPEC F2).
+"""Which addresses kubelet and etcd may pick as the node IP (failure F2; docs/talos.md).
 
 Talos filters node addresses through ``validSubnets``/``advertisedSubnets`` in order:
 a positive entry adds the addresses it matches, a ``!`` entry removes the ones matched
@@ -12,7 +12,7 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 
-from netgen.model import Cluster, Family, Host, IPAddress, IPNetwork, within
+from netgen.model import Cluster, Family, Host, IPAddress, IPNetwork
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +32,7 @@ class NodeIPSelection:
 
     def excluder(self, prefix: IPNetwork) -> IPNetwork | None:
         """The exclusion that removes all of ``prefix`` (a single address is a /32 or /128)."""
-        return next((e for e in self.exclusions if within(prefix, e)), None)
+        return next((e for e in self.exclusions if prefix.network_address in e and prefix.broadcast_address in e), None)
 
     def dead_positives(self) -> list[tuple[IPNetwork, IPNetwork]]:
         """Positive entries that a later exclusion removes entirely, with that exclusion."""

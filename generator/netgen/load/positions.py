@@ -1,6 +1,6 @@
 """Line and column lookup for diagnostics.
 
-Documents are loaded without positions (:mod:`netgen.yamldata`). Only when there is
+Documents are loaded without positions (:mod:`netgen.load.yamldata`). Only when there is
 something to report is the source composed again (a node tree with marks, much cheaper
 than a round-trip load) and each diagnostic's path walked to its node. The tree comes from
 the same C parser (libyaml) that loaded the data: ruamel's pure-Python parser refuses some
@@ -76,7 +76,7 @@ def _child(node: Node, part: PathPart, *, want_key: bool) -> Node | None:
 
 
 def _key_name(node: Node) -> str:
-    """A key as diagnostics' paths name it (:func:`netgen.structure.key_text`): its text, a
+    """A key as diagnostics' paths name it (:func:`netgen.load.structure.key_text`): its text, a
     boolean in lower case (`True` is `true`), `null` for a null, `[a, b]` for a list."""
     if isinstance(node, SequenceNode):
         return "[" + ", ".join(_key_name(item) for item in node.value) + "]"

@@ -33,6 +33,7 @@ from netgen.model import (
     VCluster,
     Version,
 )
+from netgen.targets import TALOS_DEFAULT
 
 INVALID_ADDRESS = Code(
     "NG020",
@@ -63,7 +64,6 @@ CODES = (
     MALFORMED_RANGE,
 )
 
-DEFAULT_TALOS_VERSION = "1.13"
 DEFAULT_METALLB_NAMESPACE = "metallb-system"
 
 T = TypeVar("T")
@@ -174,9 +174,10 @@ class _Builder:
         k8s_origin = origin / "kubernetes"
         control_plane = data.get("controlPlane", {})
         cp_origin = origin / "controlPlane"
+        talos = data.get("talos", {})
         return Cluster(
             name=data["name"],
-            talos_version=Version.parse(data.get("talos", {}).get("version", DEFAULT_TALOS_VERSION)),
+            talos_version=Version.parse(talos["version"]) if "version" in talos else TALOS_DEFAULT,
             families=families,
             pod_cidrs=self.values(kubernetes["podCIDRs"], k8s_origin / "podCIDRs", self.prefix),
             service_cidrs=self.values(kubernetes["serviceCIDRs"], k8s_origin / "serviceCIDRs", self.prefix),

@@ -1,6 +1,6 @@
 """Reading YAML (and JSON) sources safely, turning every failure into a diagnostic.
 
-YAML 1.2, built from libyaml's parser events (:mod:`netgen.yamldata`): ``52:54:00:7a:66:a0``
+YAML 1.2, built from libyaml's parser events (:mod:`netgen.load.yamldata`): ``52:54:00:7a:66:a0``
 stays a string, ``on``/``off`` are not booleans, duplicate keys are refused and no tag can
 construct a Python object.
 """
@@ -17,7 +17,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.reader import ReaderError
 
 from netgen.diagnostics import Code, Diagnostic, Origin, Severity
-from netgen.yamldata import DataError, parse_documents
+from netgen.load.yamldata import DataError, parse_documents
 
 YAML_SYNTAX = Code(
     "NG001",

@@ -1,8 +1,6 @@
 """The `netgen` command: a thin shell over the library API, mapping outcomes to exit codes.
 
-Exit codes are a contract (Makefiles depend on them): 0 success, 1 errors in the input
-(or warnings under --strict; nothing written), 2 usage error, 3 `--check` found drift,
-70 internal error.
+Exit codes are a contract (Makefiles depend on them): see :class:`.exits.ExitCode`.
 """
 
 from __future__ import annotations
@@ -19,15 +17,14 @@ from typing import Annotated, NoReturn
 import typer
 
 import netgen
+from netgen.cli.exits import ExitCode
+from netgen.cli.reporters import REPORTERS
+from netgen.cli.terraform import respond as terraform_response
 from netgen.codes import explain as explain_code
 from netgen.codes import listing
 from netgen.diagnostics import Diagnostic, has_errors
 from netgen.errors import DiagnosticsError, NetgenError, OutputError, UsageError
-from netgen.reporters import REPORTERS
 from netgen.resources import schema as load_schema
-from netgen.terraform import respond as terraform_response
-
-EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_DRIFT, EXIT_INTERNAL = 0, 1, 2, 3, 70
 
 
 class Format(enum.StrEnum):
@@ -54,7 +51,21 @@ FactsOpt = Annotated[
 ]
 StrictOpt = Annotated[bool, typer.Option("--strict", help="Treat warnings as errors.")]
 FormatOpt = Annotated[Format, typer.Option("--format", help="Diagnostics format; json goes to stdout.")]
-DebugOpt = Annotated[bool, typer.Option("--debug", help="Show a traceback on internal errors.")]
+
+
+class _Debug:
+    """Whether --debug was given: main() shows the traceback of an internal error then."""
+
+    enabled = False
+
+
+def _set_debug(value: bool) -> None:
+    _Debug.enabled = _Debug.enabled or value
+
+
+DebugOpt = Annotated[
+    bool, typer.Option("--debug", callback=_set_debug, is_eager=True, help="Show a traceback on internal errors.")
+]
 
 
 def _report(diagnostics: Sequence[Diagnostic], output_format: Format) -> None:
@@ -103,6 +114,7 @@ def main_options(
         bool | None,
         typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit."),
     ] = None,
+    debug: DebugOpt = False,
 ) -> None:
     """Render network config for Talos, Multus, MetalLB and vcluster from one inventory, all checked first."""
 
@@ -135,14 +147,14 @@ def render(
         )
     except DiagnosticsError as error:
         _report(error.diagnostics, output_format)
-        raise typer.Exit(EXIT_INPUT) from None
+        raise typer.Exit(ExitCode.INPUT) from None
     _report(rendering.warnings, output_format)
     if _strict_failure(rendering.warnings, strict):
-        _fail("warnings are errors under --strict; nothing was written", EXIT_INPUT)
+        _fail("warnings are errors under --strict; nothing was written", ExitCode.INPUT)
     result = netgen.write(rendering, out, check=check)
     if check:
         (sys.stderr if output_format is Format.JSON else sys.stdout).write(result.diff)
-        raise typer.Exit(EXIT_DRIFT if result.changed else EXIT_OK)
+        raise typer.Exit(ExitCode.DRIFT if result.changed else ExitCode.OK)
     if output_format is Format.TEXT:
         typer.echo(
             f"netgen: {out}: {len(result.created)} created, {len(result.updated)} updated, "
@@ -163,7 +175,7 @@ def validate(
 ) -> None:
     """Check each INVENTORY and report every problem; write nothing."""
     if facts and len(inventories) > 1:
-        _fail("--facts describes the hosts of one inventory; validate one inventory at a time with it", EXIT_USAGE)
+        _fail("--facts describes the hosts of one inventory; validate one inventory at a time with it", ExitCode.USAGE)
     diagnostics: list[Diagnostic] = []
     for inventory in inventories:
         try:
@@ -172,7 +184,7 @@ def validate(
             diagnostics += error.diagnostics
     _report(diagnostics, output_format)
     if _strict_failure(diagnostics, strict):
-        raise typer.Exit(EXIT_INPUT)
+        raise typer.Exit(ExitCode.INPUT)
 
 
 @app.command()
@@ -191,7 +203,7 @@ def explain(
         return
     text = explain_code(code)
     if text is None:
-        _fail(f"unknown diagnostic code {code!r}; `netgen explain` lists them", EXIT_USAGE)
+        _fail(f"unknown diagnostic code {code!r}; `netgen explain` lists them", ExitCode.USAGE)
     typer.echo(text, nl=False)
 
 
@@ -199,7 +211,9 @@ def explain(
 def terraform() -> None:
     """Terraform's external data source: a JSON query on stdin, {path: text} on stdout (docs/terraform.md)."""
     if sys.stdin.isatty():
-        _fail("netgen terraform reads a JSON query on stdin, as Terraform's external data source sends it", EXIT_USAGE)
+        _fail(
+            "netgen terraform reads a JSON query on stdin, as Terraform's external data source sends it", ExitCode.USAGE
+        )
     response = terraform_response(sys.stdin.buffer.read())
     sys.stdout.write(response.stdout)
     sys.stderr.write(response.stderr)
@@ -208,24 +222,25 @@ def terraform() -> None:
 
 def main() -> None:
     """Entry point: run the app and turn every failure into its exit code, never a traceback."""
+    _Debug.enabled = False
     try:
         app()
     except UsageError as error:
         _print_error(str(error))
-        sys.exit(EXIT_USAGE)
+        sys.exit(ExitCode.USAGE)
     except (OutputError, NetgenError) as error:
         _print_error(str(error))
-        sys.exit(EXIT_INPUT)
+        sys.exit(ExitCode.INPUT)
     except (KeyboardInterrupt, BrokenPipeError):
-        sys.exit(130)
+        sys.exit(ExitCode.INTERRUPTED)
     except Exception as error:
-        if "--debug" in sys.argv[1:]:
+        if _Debug.enabled:
             traceback.print_exc()
         _print_error(
             f"internal error ({type(error).__name__}: {error}); this is a bug in netgen {netgen.__version__}: "
             "please report it with the inventory that caused it (rerun with --debug for the traceback)"
         )
-        sys.exit(EXIT_INTERNAL)
+        sys.exit(ExitCode.INTERNAL)
 
 
 def _print_error(message: str) -> None:
