@@ -25,6 +25,7 @@ test: lint
 
 docs: $(INSTALLED)
 	$(BIN)/python -c "from netgen.codes import markdown; print(markdown(), end='')" > docs/diagnostics.md
+	$(BIN)/python -c "from netgen.targets import markdown; print(markdown(), end='')" > docs/targets.md
 
 benchmark: $(INSTALLED)
 	$(BIN)/python benchmarks/run.py

@@ -2,7 +2,9 @@
 
 Every cluster is dual-stack with a management network (static addresses, two VIPs), a
 storage network and, on some hosts, a third NIC left alone; a MetalLB pool announced on the
-management network, a per-pod macvlan attachment with Kube-OVN IPAM, and a vcluster. The
+management network, a per-pod macvlan attachment with Kube-OVN IPAM, and a vcluster. Every
+second cluster is bare metal on Talos 1.14: each host bonds its two NICs (LACP) and carries
+both networks as VLANs on the bond, with a static route, resolvers and time servers. The
 output is deterministic for a given N and seed.
 """
 
@@ -34,9 +36,11 @@ def render_cluster(index: int, size: int, rng: random.Random) -> str:
     name = f"c{index:03d}"
     v4_mgmt = f"10.{120 + a}.{b}"
     v6_mgmt = f"2001:db8:{index:x}:1"
+    bare_metal = index % 2 == 0
+    talos = "1.14" if bare_metal else "1.13"
     lines = [
         f"  - name: {name}",
-        '    talos: {version: "1.13"}',
+        f'    talos: {{version: "{talos}"}}',
         "    families: [ipv4, ipv6]",
         "    kubernetes:",
         '      podCIDRs: ["10.244.0.0/16", "fd00:10:244::/56"]',
@@ -46,6 +50,7 @@ def render_cluster(index: int, size: int, rng: random.Random) -> str:
         "      - name: mgmt",
         f'        cidrs: ["{v4_mgmt}.0/24", "{v6_mgmt}::/64"]',
         f'        gateways: ["{v4_mgmt}.1", "{v6_mgmt}::1"]',
+        *([f'        routes: [{{destination: 10.250.0.0/16, gateway: "{v4_mgmt}.254", metric: 100}}]'] * bare_metal),
         "      - name: storage",
         f'        cidrs: ["172.{16 + a}.{b}.0/24"]',
         "        mtu: 9000",
@@ -53,8 +58,27 @@ def render_cluster(index: int, size: int, rng: random.Random) -> str:
         f'      vips: ["{v4_mgmt}.5", "{v6_mgmt}::5"]',
         "    hosts:",
     ]
+    if bare_metal:
+        lines[3:3] = ['    nameservers: ["10.10.0.53", "2001:db8:100::53"]', '    timeServers: ["ntp1.example.com"]']
     for host in range(size):
         role = "controlplane" if host < 3 else "worker"
+        if bare_metal:
+            lines += [
+                f"      - name: node-{host:02d}",
+                f"        role: {role}",
+                "        nics:",
+                f'          - {{mac: "{mac(index, host, 1)}", name: enp1s0f0}}',
+                f'          - {{mac: "{mac(index, host, 2)}", name: enp1s0f1}}',
+                "        bonds:",
+                f'          - {{name: bond0, members: ["{mac(index, host, 1)}", "{mac(index, host, 2)}"], '
+                "mode: 802.3ad, lacpRate: fast, hashPolicy: layer3+4, mtu: 9000}",
+                "        vlans:",
+                f'          - {{id: 120, parent: bond0, network: mgmt, addresses: ["{v4_mgmt}.{10 + host}/24", '
+                f'"{v6_mgmt}::{10 + host:x}/64"]}}',
+                f"          - {{id: 130, parent: bond0, network: storage, "
+                f'addresses: ["172.{16 + a}.{b}.{10 + host}/24"]}}',
+            ]
+            continue
         lines += [
             f"      - name: node-{host:02d}",
             f"        role: {role}",

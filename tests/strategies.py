@@ -5,8 +5,10 @@ every rule of docs/inventory.md and docs/diagnostics.md, so netgen must accept t
 error diagnostic (warnings are allowed: unstable link names, vmxnet3, nodeIPExclude off the node network, ...). Every
 prefix is derived from the cluster's and network's index, so pod, service and node prefixes
 never overlap; addresses inside a network come from an :class:`Allocator`, so host
-addresses, gateways, VIPs, MetalLB pools and the addresses an attachment's IPAM hands out
-never collide.
+addresses, gateways, route gateways, VIPs, resolvers, MetalLB pools and the addresses an
+attachment's IPAM hands out never collide. On about a third of the hosts a network is carried
+by a bond, a VLAN or a bridge instead of a NIC (:class:`HostLinks`); networks get static routes
+to prefixes outside the cluster's, clusters and hosts resolvers, search domains and time servers.
 
 ``mutated_data()`` and ``mutated_text()`` break an inventory at the data level (delete a key,
 change a type, garbage or other valid addresses, unknown keys, out-of-range numbers, ...) and
@@ -18,6 +20,7 @@ from __future__ import annotations
 import copy
 import ipaddress
 import json
+import re
 import string
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,19 +30,78 @@ from typing import Any
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
+from netgen.targets import ENSLAVED_ALIAS_FIXED_IN, TALOS, TALOS_DEFAULT
+
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Draw = Callable[[st.SearchStrategy[Any]], Any]
 
-TALOS_VERSIONS = ("1.10", "1.11", "1.12", "1.13")
-LEGACY_TALOS = ("1.10", "1.11")
+TALOS_VERSIONS = tuple(str(target.version) for target in TALOS)
+LEGACY_TALOS = tuple(str(target.version) for target in TALOS if target.dialect == "legacy")
+# Talos 1.12 and 1.13 apply no link alias to a NIC that is already a bond or bridge member, so
+# members need their kernel name there (NG119)
+FRAGILE_ALIAS_TALOS = tuple(
+    str(t.version) for t in TALOS if t.dialect != "legacy" and t.version < ENSLAVED_ALIAS_FIXED_IN
+)
 FAMILY_ORDERS = (["ipv4"], ["ipv6"], ["ipv4", "ipv6"], ["ipv6", "ipv4"])
 MODES = ("bridge", "private", "vepa", "passthru")
 MODELS = ("virtio", "e1000", "e1000e", "vmxnet3", "ixgbe", "i40e", "mlx5_core")
 # predictable kernel names; ethN names are allowed too (netgen warns, NG106, and selects by MAC)
-STABLE_NAMES = ("ens3", "ens4", "ens5", "ens7", "ens8", "ens192", "enp1s0", "enp2s0", "eno1")
+# (enough of them for a host whose bond and bridge members all need one, NG119)
+STABLE_NAMES = (
+    "ens3", "ens4", "ens5", "ens6", "ens7", "ens8", "ens192", "ens224",
+    "enp1s0", "enp2s0", "enp3s0", "enp1s0f0", "enp1s0f1", "eno1", "eno2",
+)  # fmt: skip
 UNSTABLE_NAMES = ("eth0", "eth1")
 KERNEL_NAMES = STABLE_NAMES + UNSTABLE_NAMES
+# bonds, bridges and VLANs: every name stays within the kernel's 15 characters (NG116), also as
+# the parent of a VLAN (<parent>.<id>)
+BOND_NAMES = ("bond0", "bond1", "bond2", "lacp0")
+BRIDGE_NAMES = ("br0", "br1", "vmbr0", "br-vms")
+BOND_MODES = ("802.3ad", "active-backup", "balance-xor", "balance-rr", "broadcast", "balance-tlb", "balance-alb")
+LACP_MODES = ("802.3ad",)  # lacpRate (NG114)
+HASH_MODES = ("802.3ad", "balance-xor", "balance-tlb")  # hashPolicy (NG114)
+HASH_POLICIES = ("layer2", "layer2+3", "layer3+4", "encap2+3", "encap3+4")
+# a VLAN's own name (Talos >= 1.12, NG118) is <prefix>_<id>: no DNS label, so never a network's
+# alias, and never a NIC's, bond's or bridge's name
+VLAN_NAME_PREFIXES = ("vl", "Prod", "tag")
+# the link that carries a network under one name on every host (what an attachment's master
+# needs, NG601): a bond, a bridge or a named VLAN; or the VLAN <trunk>.<id> on a bond or bridge
+SHARED_LINK_NAMES = ("uplink", "data0", "bond0", "br0")
+SHARED_TRUNK_NAMES = ("bond0", "trunk0", "br0")
+# what a network's name may not look like: its NICs' alias would read as a bond, bridge or VLAN
+# name, or as another alias (<bond>-port<n>, nic-<mac>)
+LOGICAL_NAME = re.compile(r"^(bond|br|vmbr|lacp|uplink|data|trunk|vlan|nic-)")
+UNSTABLE_NAME = re.compile(r"^(enx[0-9a-f]{12}|eth[0-9]+)$")
+# route destinations: outside every prefix a cluster of this strategy uses (10.0-10.2/16 pods,
+# 10.200 exclusions, 100.64+ services, 172.16+ networks, 198.18 pools; fd00, fd10, 2001:db8)
+ROUTE_SPACE = {"ipv4": ipaddress.ip_network("10.64.0.0/10"), "ipv6": ipaddress.ip_network("fd20::/16")}
+# resolvers and time servers outside the clusters; 1:2:3:4:5:6:7:8 is a YAML 1.1 (sexagesimal) integer
+PUBLIC_RESOLVERS = {
+    "ipv4": ("1.1.1.1", "8.8.8.8", "9.9.9.9"),
+    "ipv6": ("2606:4700:4700::1111", "2001:4860:4860::8888", "1:2:3:4:5:6:7:8"),
+}
+# names a YAML 1.1 reader takes for booleans, null or numbers among them
+TIME_SERVER_NAMES = (
+    "pool.ntp.org",
+    "0.pool.ntp.org",
+    "time.cloudflare.com",
+    "ntp1.example.com.",
+    "NTP.Example.COM",
+    "on",
+    "1e3",
+)
+DOMAIN = r"[a-z0-9]([-a-z0-9]{0,8}[a-z0-9])?(\.[a-zA-Z0-9]([-a-z0-9]{0,8}[a-z0-9])?){0,3}\.?"
+SEARCH_DOMAINS = (
+    "example.com",
+    "rack1.example.com",
+    "svc.cluster.local.",
+    "Corp.Example.NET",
+    "lan",
+    "yes",
+    "null",
+    "0x1F",
+)
 # a small pool of everyday names makes clashes between generated names (pool-1 next to pool)
 # likely; the regex adds arbitrary DNS-1123 labels up to the 63-character limit
 COMMON_NAMES = ("lab", "mgmt", "storage", "public", "pool", "pool-1", "pool-2", "a", "a-1", "cp-1", "worker-1", "x")
@@ -57,7 +119,8 @@ def label() -> st.SearchStrategy[str]:
 def network_label() -> st.SearchStrategy[str]:
     # NG108: on Talos >= 1.12 a network's name becomes a link alias, which must not equal a
     # kernel name on the same host; a network named like a NIC is refused, so avoid it
-    return label().filter(lambda name: name not in KERNEL_NAMES)
+    # (and so is one named like the host's bonds, bridges and VLANs, or like another alias)
+    return label().filter(lambda name: name not in KERNEL_NAMES and not LOGICAL_NAME.match(name))
 
 
 def unique_labels(draw: Draw, count: int, strategy: st.SearchStrategy[str] | None = None) -> list[str]:
@@ -205,6 +268,331 @@ class NetworkPlan:
     #: consistent, named (each NIC a name, not the same) or mixed (some names)
     naming: str = "mixed"
     gateways: dict[str, IPAddress] = field(default_factory=dict)
+    #: the network's MTU; None: Talos's (1500)
+    mtu: int | None = None
+    routes: list[dict[str, Any]] = field(default_factory=list)
+    #: what carries a consistent network on every host: a NIC named ``consistent_name``, a
+    #: ``link`` of that name (bond, bridge or named VLAN), or a ``vlan``
+    #: ``<consistent_trunk>.<consistent_vlan>`` on a bond or bridge
+    carrier: str = "nic"
+    consistent_trunk: str | None = None
+    consistent_vlan: int | None = None
+
+
+@dataclass
+class Trunk:
+    """A link VLANs may go on: a NIC (referenced by its MAC), a bond or a bridge (by name)."""
+
+    entry: dict[str, Any]
+    kind: str
+    #: VLAN ids taken on it (NG115)
+    ids: set[int] = field(default_factory=set)
+
+
+class HostLinks:
+    """The links of one host as they are drawn: NICs, bonds, VLANs and bridges, and the kernel
+    names taken on the host (NG107, NG116).
+
+    A network is carried by a NIC, a bond of two NICs, a VLAN (on a NIC, a bond or a bridge) or
+    a bridge (over one or two NICs, a bond or a VLAN). Members carry no network (NG111) and have
+    a stable kernel name where the Talos target needs one (NG119); a VLAN's MTU never exceeds
+    its parent's (NG117); NICs with a stable name may turn their offloads off (NG120).
+    """
+
+    def __init__(self, draw: Draw, version: str, macs: Macs, networks: list[NetworkPlan], reserved: set[str]) -> None:
+        self.draw, self.macs = draw, macs
+        self.multidoc = version not in LEGACY_TALOS
+        self.mtus = {n.name: n.mtu for n in networks}
+        #: kernel names in use, and the names the host's consistent networks will take
+        self.taken = set(reserved)
+        self.nics: list[dict[str, Any]] = []
+        self.bonds: list[dict[str, Any]] = []
+        self.vlans: list[dict[str, Any]] = []
+        self.bridges: list[dict[str, Any]] = []
+        self.trunks: list[Trunk] = []
+        self.shared_trunks: dict[str, Trunk] = {}
+        #: the VLAN ids the consistent networks take on each shared trunk
+        self.shared_ids: dict[str, set[int]] = {}
+        for network in networks:
+            if network.consistent_trunk is not None and network.consistent_vlan is not None:
+                self.shared_ids.setdefault(network.consistent_trunk, set()).add(network.consistent_vlan)
+        self._macs: dict[int, int] = {}
+        # before 1.12 a bridge takes its ports by name; 1.12 and 1.13 lose members selected by MAC
+        self.stable_members = {
+            "bond": version in FRAGILE_ALIAS_TALOS,
+            "bridge": version in FRAGILE_ALIAS_TALOS or not self.multidoc,
+        }
+
+    # --- names
+
+    def free_stable(self) -> list[str]:
+        return [n for n in STABLE_NAMES if n not in self.taken]
+
+    def logical_name(self, pool: tuple[str, ...]) -> str:
+        """A bond or bridge name not yet taken on the host."""
+        base: str = self.draw(st.sampled_from(pool))
+        name, n = base, 0
+        while name in self.taken:
+            n += 1
+            name = f"{base.rstrip('0123456789')}{n}"
+        self.taken.add(name)
+        return name
+
+    def mac_reference(self, entry: dict[str, Any]) -> str:
+        """A NIC as bonds, bridges and VLANs name it: its MAC, in any spelling."""
+        return mac_text(self.draw, self._macs[id(entry)])
+
+    def vlan_name(self, trunk: Trunk, vid: int, own: str | None) -> str | None:
+        """The kernel name the VLAN gets (docs/inventory.md, VLANs); None where it is unknown."""
+        if own is not None:
+            return own
+        if trunk.kind != "nic":
+            return f"{trunk.entry['name']}.{vid}"
+        name = trunk.entry.get("name")
+        # a multi-document config names the VLAN after a stable name, else vlan<id>; before
+        # 1.12 Talos names it after the NIC's name, unknown for a NIC without one (or an enx name)
+        if self.multidoc:
+            return f"{name}.{vid}" if name is not None and not UNSTABLE_NAME.match(name) else f"vlan{vid}"
+        return f"{name}.{vid}" if name is not None and not name.startswith("enx") else None
+
+    def mtu(self, entry: dict[str, Any]) -> int:
+        """A link's MTU as NG117 reads it: its own, else its network's, else 1500."""
+        own: int | None = entry.get("mtu")
+        return own or self.mtus.get(entry.get("network", "")) or 1500
+
+    def own_mtu(self, entry: dict[str, Any]) -> None:
+        if self.draw(st.integers(0, 4)) == 0:
+            entry["mtu"] = self.draw(st.sampled_from([1280, 1500, 9000]) | st.integers(1280, 9216))
+
+    # --- links
+
+    def nic(
+        self, network: NetworkPlan | None = None, *, naming: str = "maybe", name: str | None = None
+    ) -> dict[str, Any]:
+        """A new NIC. ``naming``: ``stable`` (a free predictable name: check ``free_stable``
+        first), ``named`` (a usable name, ethN too, where one is free) or ``maybe`` (any name
+        or none); ``name`` a given one."""
+        mac = self.macs.draw(self.draw)
+        nic: dict[str, Any] = {"mac": mac_text(self.draw, mac)}
+        self._macs[id(nic)] = mac
+        if network is not None:
+            nic["network"] = network.name
+        if name is not None:
+            nic["name"] = name
+        elif naming == "stable":
+            nic["name"] = self.draw(st.sampled_from(self.free_stable()))
+            self.taken.add(nic["name"])
+        else:
+            _maybe_name(self.draw, nic, mac, self.taken, always=naming == "named")
+        _maybe_model(self.draw, nic)
+        if "name" in nic and not UNSTABLE_NAME.match(nic["name"]):
+            choice = self.draw(st.integers(0, 9))
+            if choice <= 2:  # the vmxnet3 remedy, by kernel name (NG120)
+                nic["disableOffloads"] = True
+            elif choice == 3:
+                nic["disableOffloads"] = False
+        self.nics.append(nic)
+        return nic
+
+    def members(self, master: str, count: int) -> list[dict[str, Any]] | None:
+        """``count`` new member NICs of a bond or bridge; None without enough free stable names."""
+        stable = self.stable_members[master]
+        if stable and len(self.free_stable()) < count:
+            return None
+        return [self.nic(naming="stable" if stable else "maybe") for _ in range(count)]
+
+    def bond(
+        self, network: NetworkPlan | None = None, *, name: str | None = None, member: bool = False
+    ) -> dict[str, Any] | None:
+        """A bond of two new NICs, its options fitting its mode (NG113, NG114)."""
+        nics = self.members("bond", 2)
+        if nics is None:
+            return None
+        bond: dict[str, Any] = {
+            "name": name or self.logical_name(BOND_NAMES),
+            "members": [self.mac_reference(nic) for nic in nics],
+            "mode": self.draw(st.sampled_from(BOND_MODES)),
+        }
+        if bond["mode"] in LACP_MODES and self.draw(st.booleans()):
+            bond["lacpRate"] = self.draw(st.sampled_from(["slow", "fast"]))
+        if bond["mode"] in HASH_MODES and self.draw(st.booleans()):
+            bond["hashPolicy"] = self.draw(st.sampled_from(HASH_POLICIES))
+        if self.draw(st.booleans()):
+            bond["miimon"] = self.draw(st.sampled_from([0, 100, 250]) | st.integers(0, 10000))
+        if network is not None:
+            bond["network"] = network.name
+        self.bonds.append(bond)
+        if not member:
+            self.own_mtu(bond)
+            self.trunks.append(Trunk(bond, "bond"))
+        return bond
+
+    def bridge(
+        self, network: NetworkPlan | None = None, *, name: str | None = None, over_vlan: bool = True
+    ) -> dict[str, Any] | None:
+        """A bridge over one or two new NICs, a new bond or a new VLAN."""
+        over = self.draw(st.sampled_from(["nics", "bond", "vlan"] if over_vlan else ["nics", "bond"]))
+        references: list[str] = []
+        if over == "nics":
+            nics = self.members("bridge", self.draw(st.integers(1, 2)))
+            if nics is None:
+                over = "bond"
+            else:
+                references = [self.mac_reference(nic) for nic in nics]
+        if over == "bond":
+            bond = self.bond(member=True)
+            if bond is None:
+                return None
+            references = [bond["name"]]
+        elif over == "vlan":
+            references = [self.vlan(None, bridged=True)[1]]
+        bridge: dict[str, Any] = {"name": name or self.logical_name(BRIDGE_NAMES), "members": references}
+        if self.draw(st.booleans()):
+            bridge["stp"] = self.draw(st.booleans())
+        if network is not None:
+            bridge["network"] = network.name
+        self.bridges.append(bridge)
+        self.own_mtu(bridge)
+        self.trunks.append(Trunk(bridge, "bridge"))
+        return bridge
+
+    def trunk(self, *, bridged: bool) -> Trunk:
+        """A parent for a new VLAN: a link of the host already, or a new NIC, bond or bridge.
+        A VLAN a bridge takes is named by its kernel name, which must be known (and before
+        Talos 1.12 be the same as the one ``Host.member`` reads: a bond's, bridge's or stable
+        NIC name)."""
+        usable = [t for t in self.trunks if self._names_vlans(t, bridged=bridged)]
+        if usable and self.draw(st.booleans()):
+            trunk: Trunk = self.draw(st.sampled_from(usable))
+            return trunk
+        kind = self.draw(st.sampled_from(["nic", "bond", "bridge"]))
+        if kind == "nic":
+            nic = self._trunk_nic(bridged=bridged)
+            if nic is not None:
+                self.own_mtu(nic)
+                self.trunks.append(Trunk(nic, "nic"))
+                return self.trunks[-1]
+        made = self.bridge(over_vlan=False) if kind == "bridge" else None
+        if made is None:
+            made = self.bond()
+        if made is None:  # Talos 1.12/1.13 with the stable names used up: a NIC by MAC
+            nic = self.nic()
+            self.trunks.append(Trunk(nic, "nic"))
+        return self.trunks[-1]
+
+    def _names_vlans(self, trunk: Trunk, *, bridged: bool) -> bool:
+        """Whether a VLAN may go on ``trunk``: before Talos 1.12 a bridged VLAN on a NIC needs
+        the NIC's stable name (the bridge names its member VLAN by it)."""
+        if trunk.kind != "nic" or self.multidoc or not bridged:
+            return True
+        name = trunk.entry.get("name")
+        return name is not None and not UNSTABLE_NAME.match(name)
+
+    def _trunk_nic(self, *, bridged: bool) -> dict[str, Any] | None:
+        """A new NIC for VLANs (None where it would need a name and none is free)."""
+        if self.multidoc:
+            return self.nic()
+        if bridged:
+            return self.nic(naming="stable") if self.free_stable() else None
+        return self.nic()
+
+    def shared_trunk(self, name: str) -> Trunk:
+        """The bond or bridge of that name that carries VLANs of consistent networks."""
+        if name not in self.shared_trunks:
+            made = self.bridge(name=name, over_vlan=False) if self.draw(st.booleans()) else None
+            if made is None:
+                made = self.bond(name=name)
+            assert made is not None, "a host has stable names for its shared trunk"
+            trunk = self.trunks[-1]
+            trunk.ids |= self.shared_ids.get(name, set())
+            self.shared_trunks[name] = trunk
+        return self.shared_trunks[name]
+
+    def vlan(
+        self,
+        network: NetworkPlan | None,
+        *,
+        trunk: Trunk | None = None,
+        vid: int | None = None,
+        name: str | None = None,
+        bridged: bool = False,
+    ) -> tuple[dict[str, Any], str]:
+        """A VLAN on ``trunk`` (else a parent drawn by ``trunk()``), with its id once per parent
+        (NG115) and a kernel name not taken on the host (NG116); returns it and that name
+        (``""`` where it is unknown)."""
+        if trunk is None:
+            trunk = self.trunk(bridged=bridged)
+        if vid is None:
+            vid = self.draw(st.integers(1, 4094))
+            while vid in trunk.ids or self.vlan_name(trunk, vid, None) in self.taken:
+                vid = vid % 4094 + 1
+            if name is None and self.multidoc and self.draw(st.integers(0, 3)) == 0:
+                name = f"{self.draw(st.sampled_from(VLAN_NAME_PREFIXES))}_{vid}"
+                if name in self.taken:  # the same id on another parent
+                    name = None
+        trunk.ids.add(vid)
+        kernel_name = self.vlan_name(trunk, vid, name)
+        if kernel_name is not None:
+            self.taken.add(kernel_name)
+        parent = self.mac_reference(trunk.entry) if trunk.kind == "nic" else trunk.entry["name"]
+        vlan: dict[str, Any] = {"id": vid, "parent": parent}
+        if name is not None:
+            vlan["name"] = name
+        if network is not None:
+            vlan["network"] = network.name
+        # NG117: the VLAN's MTU (its own, else its network's) fits in its parent's
+        parent_mtu = self.mtu(trunk.entry)
+        if self.draw(st.integers(0, 4)) == 0:
+            vlan["mtu"] = self.draw(st.integers(1280, parent_mtu))
+        wanted = vlan.get("mtu") or (network.mtu if network is not None else None)
+        if wanted is not None and wanted > parent_mtu:
+            if self.draw(st.booleans()):
+                trunk.entry["mtu"] = self.draw(st.sampled_from([wanted, 9216]) | st.integers(wanted, 9216))
+            else:
+                vlan["mtu"] = self.draw(st.integers(1280, parent_mtu))
+        self.vlans.append(vlan)
+        return vlan, kernel_name or ""
+
+    def carrier(self, kind: str, network: NetworkPlan) -> dict[str, Any]:
+        """The link of that kind that carries ``network`` (a NIC where a bond or bridge cannot
+        get the stable names its members need)."""
+        link: dict[str, Any] | None = None
+        if kind == "bond":
+            link = self.bond(network)
+        elif kind == "bridge":
+            link = self.bridge(network)
+        elif kind == "vlan":
+            link = self.vlan(network)[0]
+        if link is None:
+            naming = "named" if network.naming == "named" else "maybe"
+            link = self.nic(network, naming=naming, name=network.consistent_name)
+            self.own_mtu(link)
+            self.trunks.append(Trunk(link, "nic"))
+        return link
+
+    def shared(self, network: NetworkPlan) -> dict[str, Any]:
+        """The link of a consistent network, named alike on every host."""
+        if network.carrier == "vlan":
+            assert network.consistent_trunk is not None
+            trunk = self.shared_trunk(network.consistent_trunk)
+            return self.vlan(network, trunk=trunk, vid=network.consistent_vlan)[0]
+        assert network.consistent_name is not None
+        kinds = ["bond", "bridge", "vlan"] if self.multidoc else ["bond", "bridge"]
+        kind = self.draw(st.sampled_from(kinds))
+        link = None
+        if kind == "bond":
+            link = self.bond(network, name=network.consistent_name)
+        elif kind == "bridge":
+            link = self.bridge(network, name=network.consistent_name)
+        if link is None and self.multidoc:
+            # a VLAN named like that (its id free on its parent)
+            trunk = self.trunk(bridged=False)
+            vid = self.draw(st.integers(1, 4094))
+            while vid in trunk.ids:
+                vid = vid % 4094 + 1
+            link = self.vlan(network, trunk=trunk, vid=vid, name=network.consistent_name)[0]
+        assert link is not None, "a legacy bond takes its members by MAC"
+        return link
 
 
 def _subset(draw: Draw, items: list[str]) -> list[str]:
@@ -229,7 +617,10 @@ def cluster_data(draw: Draw, ci: int, name: str, macs: Macs) -> dict[str, Any]: 
             net_families.reverse()
         cidrs = [network_cidr(draw, ci, ni, f, host_count) for f in net_families]
         everywhere = ni == node_ni or draw(st.booleans())
-        networks.append(NetworkPlan(network_name, cidrs, {family_of(c): Allocator(c) for c in cidrs}, everywhere))
+        network = NetworkPlan(network_name, cidrs, {family_of(c): Allocator(c) for c in cidrs}, everywhere)
+        if draw(st.booleans()):
+            network.mtu = draw(st.sampled_from([1280, 1500, 9000, 9216]) | st.integers(1280, 9216))
+        networks.append(network)
     node = networks[node_ni]
 
     # VIPs: one network, at most one per family, one in all before Talos 1.12 (NG304)
@@ -262,6 +653,15 @@ def cluster_data(draw: Draw, ci: int, name: str, macs: Macs) -> dict[str, Any]: 
             network.gateways[family] = gateway
             texts.append(str(gateway))
         gateway_texts[network.name] = texts
+    destinations: set[IPNetwork] = set()
+    for network in networks:
+        if draw(st.integers(0, 2)) == 0:
+            network.routes = _routes(draw, network, destinations)
+    # resolvers and time servers: public ones, and up to two servers on the cluster's networks
+    servers = {f: list(PUBLIC_RESOLVERS[f]) for f in families}
+    for _ in range(draw(st.integers(0, 2))):
+        allocator = draw(st.sampled_from([a for n in networks for a in n.allocators.values()]))
+        servers[family_of(allocator.net)].append(str(allocator.draw_address(draw)))
 
     # which hosts have a NIC on which network
     roles = [draw(st.sampled_from(["controlplane", "worker"])) for _ in range(host_count)]
@@ -280,20 +680,25 @@ def cluster_data(draw: Draw, ci: int, name: str, macs: Macs) -> dict[str, Any]: 
         everywhere = all(network in on for on in membership)
         network.naming = draw(st.sampled_from(["consistent", "named", "mixed"] if everywhere else ["named", "mixed"]))
         if network.naming == "consistent":
-            network.consistent_name = draw(
-                st.sampled_from([n for n in KERNEL_NAMES if n not in {m.consistent_name for m in networks}])
-            )
+            _consistent_carrier(draw, network, networks)
 
     hosts: list[dict[str, Any]] = []
     host_names = unique_labels(draw, host_count)
     static: dict[str, list[tuple[str, IPAddress]]] = {}  # host -> node-network static addresses
     for index, host_name in enumerate(host_names):
-        nics: list[dict[str, Any]] = []
-        reserved_names = {n.consistent_name for n in membership[index] if n.consistent_name}
-        taken_names: set[str] = set(reserved_names)
-        for network in membership[index]:
-            mac = macs.draw(draw)
-            nic: dict[str, Any] = {"mac": mac_text(draw, mac), "network": network.name}
+        on = membership[index]
+        reserved = {n.consistent_name for n in on if n.consistent_name} | {
+            n.consistent_trunk for n in on if n.consistent_trunk
+        }
+        links = HostLinks(draw, version, macs, networks, reserved)
+        # on about a third of the hosts, bonds, VLANs and bridges carry networks too
+        logical = draw(st.integers(0, 2)) == 0
+        for network in on:
+            if network.carrier != "nic":
+                link = links.shared(network)
+            else:
+                kind = draw(st.sampled_from(["nic", "bond", "vlan", "bridge"])) if logical else "nic"
+                link = links.carrier("nic" if network.consistent_name else kind, network)
             addresses = []
             for cidr in network.cidrs:
                 if draw(st.integers(0, 3)) > 0:  # static, else DHCP/SLAAC for that family
@@ -302,23 +707,21 @@ def cluster_data(draw: Draw, ci: int, name: str, macs: Macs) -> dict[str, Any]: 
                     if network is node:
                         static.setdefault(host_name, []).append((family_of(cidr), address))
             if addresses:
-                nic["addresses"] = draw(st.permutations(addresses))
-            if network.consistent_name:
-                nic["name"] = network.consistent_name
-            else:
-                _maybe_name(draw, nic, mac, taken_names, always=network.naming == "named")
-            _maybe_model(draw, nic)
-            nics.append(nic)
-        if len(nics) < 3 and draw(st.integers(0, 3)) == 0:  # a NIC netgen leaves alone
-            mac = macs.draw(draw)
-            nic = {"mac": mac_text(draw, mac)}
-            _maybe_name(draw, nic, mac, taken_names)
-            _maybe_model(draw, nic)
-            nics.append(nic)
-        host: dict[str, Any] = {"name": host_name, "role": roles[index], "nics": draw(st.permutations(nics))}
+                link["addresses"] = draw(st.permutations(addresses))
+        if len(links.nics) < 3 and draw(st.integers(0, 3)) == 0:
+            links.nic()  # a NIC netgen leaves alone
+        host: dict[str, Any] = {"name": host_name, "role": roles[index], "nics": draw(st.permutations(links.nics))}
+        for key, entries in (("bonds", links.bonds), ("vlans", links.vlans), ("bridges", links.bridges)):
+            if entries:
+                host[key] = draw(st.permutations(entries))
         exclude = _node_ip_exclude(draw, ci, families, node, static.get(host_name, []))
         if exclude is not None:
             host["nodeIPExclude"] = exclude
+        # a host's own resolvers and time servers replace the cluster's
+        if draw(st.integers(0, 5)) == 0:
+            host["nameservers"] = _servers(draw, servers)
+        if draw(st.integers(0, 5)) == 0:
+            host["timeServers"] = _servers(draw, servers, TIME_SERVER_NAMES)
         hosts.append(host)
 
     vips = []
@@ -330,8 +733,10 @@ def cluster_data(draw: Draw, ci: int, name: str, macs: Macs) -> dict[str, Any]: 
         entry: dict[str, Any] = {"name": network.name, "cidrs": [str(c) for c in network.cidrs]}
         if gateway_texts[network.name]:
             entry["gateways"] = gateway_texts[network.name]
-        if draw(st.booleans()):
-            entry["mtu"] = draw(st.sampled_from([1280, 1500, 9000, 9216]) | st.integers(1280, 9216))
+        if network.mtu is not None:
+            entry["mtu"] = network.mtu
+        if network.routes:
+            entry["routes"] = network.routes
         # nodeIPExclude off the node network only warns (NG309); on it, it must spare every address
         if network is node or draw(st.integers(0, 5)) == 0:
             every_static = [a for addresses in static.values() for a in addresses] if network is node else []
@@ -348,7 +753,7 @@ def cluster_data(draw: Draw, ci: int, name: str, macs: Macs) -> dict[str, Any]: 
         kubernetes["nodeNetwork"] = node.name
 
     cluster: dict[str, Any] = {"name": name}
-    if version != "1.13" or draw(st.booleans()):
+    if version != str(TALOS_DEFAULT) or draw(st.booleans()):
         cluster["talos"] = {"version": version}
     cluster |= {"families": families, "kubernetes": kubernetes, "networks": network_data}
     control_plane: dict[str, Any] = {}
@@ -361,6 +766,13 @@ def cluster_data(draw: Draw, ci: int, name: str, macs: Macs) -> dict[str, Any]: 
     if control_plane or draw(st.booleans()):
         cluster["controlPlane"] = control_plane
     cluster["hosts"] = hosts
+    if draw(st.booleans()):
+        cluster["nameservers"] = _servers(draw, servers)
+    if draw(st.integers(0, 2)) == 0:
+        domains = st.sampled_from(SEARCH_DOMAINS) | st.from_regex(DOMAIN, fullmatch=True)
+        cluster["searchDomains"] = draw(st.lists(domains, max_size=3, unique=True))
+    if draw(st.booleans()):
+        cluster["timeServers"] = _servers(draw, servers, TIME_SERVER_NAMES)
 
     # MetalLB pools and attachments share what the hosts, gateways and VIPs left free
     outside = {f: Allocator(outside_cidr(ci, f)) for f in families}
@@ -374,6 +786,72 @@ def cluster_data(draw: Draw, ci: int, name: str, macs: Macs) -> dict[str, Any]: 
     if draw(st.booleans()):
         cluster["vclusters"] = _vclusters(draw, dual_stack=len(families) == 2)
     return cluster
+
+
+def _consistent_carrier(draw: Draw, network: NetworkPlan, networks: list[NetworkPlan]) -> None:
+    """What carries a network under one kernel name on every host: a NIC of that name, a
+    bond, bridge or (Talos >= 1.12) VLAN of that name, or the VLAN <trunk>.<id> on a bond or
+    bridge named alike on every host (as bond0.120 and bond0.130 in inventories/bare-metal.yaml)."""
+    names = {m.consistent_name for m in networks}
+    trunks = {m.consistent_trunk for m in networks}
+    network.carrier = draw(st.sampled_from(["nic", "nic", "link", "vlan"]))
+    if network.carrier == "link":
+        free = [n for n in SHARED_LINK_NAMES if n not in names and n not in trunks]
+        if free:
+            network.consistent_name = draw(st.sampled_from(free))
+            return
+        network.carrier = "nic"
+    if network.carrier == "vlan":
+        trunk = draw(st.sampled_from([n for n in SHARED_TRUNK_NAMES if n not in names]))
+        ids = {m.consistent_vlan for m in networks if m.consistent_trunk == trunk}
+        vid = draw(st.integers(1, 4094).filter(lambda v: v not in ids))
+        network.consistent_trunk, network.consistent_vlan = trunk, vid
+        network.consistent_name = f"{trunk}.{vid}"
+        return
+    network.consistent_name = draw(st.sampled_from([n for n in KERNEL_NAMES if n not in names]))
+
+
+def _route_destination(draw: Draw, family: str) -> IPNetwork:
+    space = ROUTE_SPACE[family]
+    longest = 32 if family == "ipv4" else 128
+    length = draw(st.integers(space.prefixlen, longest))
+    value = draw(st.integers(int(space.network_address), int(space.broadcast_address)))
+    return ipaddress.ip_network((value, length), strict=False)
+
+
+def _routes(draw: Draw, network: NetworkPlan, destinations: set[IPNetwork]) -> list[dict[str, Any]]:
+    """Static routes through a router of the network (its gateway, another of its addresses or,
+    for IPv6, a link-local one; NG211) to prefixes outside every prefix of the cluster; each
+    destination once in the cluster."""
+    routes = []
+    for _ in range(draw(st.integers(1, 3))):
+        cidr = draw(st.sampled_from(network.cidrs))
+        family = family_of(cidr)
+        destination = _route_destination(draw, family)
+        if destination in destinations:
+            continue
+        destinations.add(destination)
+        gateway = network.gateways.get(family)
+        choice = draw(st.integers(0, 3))
+        if choice == 0 and gateway is not None:
+            router = str(gateway)
+        elif choice == 1 and family == "ipv6":
+            router = draw(st.sampled_from(["fe80::1", "fe80::fe"]))
+        else:
+            router = str(network.allocators[family].draw_address(draw))
+        route: dict[str, Any] = {"destination": str(destination), "gateway": router}
+        if draw(st.booleans()):
+            route["metric"] = draw(st.sampled_from([1, 100, 1024, 2**32 - 1]) | st.integers(1, 2**32 - 1))
+        routes.append(route)
+    return routes
+
+
+def _servers(draw: Draw, addresses: dict[str, list[str]], names: tuple[str, ...] = ()) -> list[str]:
+    """One to three resolvers or time servers, each once: addresses of the cluster's families
+    (by family), or host ``names``."""
+    choices = [*(a for family in addresses.values() for a in family), *names]
+    servers: list[str] = draw(st.lists(st.sampled_from(choices), min_size=1, max_size=3, unique=True))
+    return servers
 
 
 def _maybe_name(draw: Draw, nic: dict[str, Any], mac: int, taken: set[str], *, always: bool = False) -> None:
@@ -808,7 +1286,7 @@ def mutate_once(draw: Draw, data: Any) -> Any:  # noqa: PLR0912
                 st.integers(-(2**64), 2**64),
                 st.sampled_from([0, 1279, 9217, 1.13, 1.1, 0.36]),
                 st.sampled_from(
-                    ["1.9", "1.14", "1.10.1", "0.19", "0.37", "0.0", "0.999999999999", "0.\u0661", "0.36\n"]
+                    ["1.9", "1.16", "1.10.1", "0.19", "0.37", "0.0", "0.999999999999", "0.\u0661", "0.36\n"]
                 ),
             )
         )

@@ -21,6 +21,7 @@ import ipaddress
 import itertools
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -289,14 +290,17 @@ def _subnet_address(docs: Sequence[Mapping[str, Any]], provider: str) -> list[di
     return addresses or [{"address": TEST_NET_ADDRESS}]
 
 
-def prepare_for_run(conflist: Mapping[str, Any], docs: Sequence[Mapping[str, Any]], box: Sandbox) -> dict[str, Any]:
-    """The chain as run here: master → the sandbox veth, Kube-OVN IPAM → static, state dirs → tmp_path."""
+def prepare_for_run(
+    conflist: Mapping[str, Any], docs: Sequence[Mapping[str, Any]], box: Sandbox, master: str | None = None
+) -> dict[str, Any]:
+    """The chain as run here: master → the sandbox veth (or ``master``, a link on it), Kube-OVN
+    IPAM → static, state dirs → tmp_path."""
     run = copy.deepcopy(dict(conflist))
     for plugin in run["plugins"]:
         if "master" in plugin:
             assert isinstance(plugin["master"], str), plugin["master"]
             assert plugin["master"], "empty master"
-            plugin["master"] = box.master
+            plugin["master"] = master or box.master
         if plugin.get("type") == "tuning":
             plugin["dataDir"] = str(box.tuning_dir)
         ipam = plugin.get("ipam")
@@ -401,7 +405,7 @@ def _is_ip(text: str) -> bool:
     return True
 
 
-def verify_attachment_file(path: Path, box: Sandbox) -> None:
+def verify_attachment_file(path: Path, box: Sandbox, master: str | None = None) -> None:
     docs = _nad_documents(path)
     nad, conflist = _attachment(docs)
     name, namespace = nad["metadata"]["name"], nad["metadata"]["namespace"]
@@ -411,7 +415,7 @@ def verify_attachment_file(path: Path, box: Sandbox) -> None:
     assert conflist.get("name") == name, "the CNI network name must be the attachment's name"
     assert conflist["plugins"][0]["type"] == "macvlan", "macvlan must come first (it creates the link)"
     plan = plan_mac(conflist, box)
-    run = prepare_for_run(conflist, docs, box)
+    run = prepare_for_run(conflist, docs, box, master)
     # Multus today sends a requested MAC both as the `mac` capability and as the deprecated CNI_ARGS MAC=,
     # which macvlan also reads; the chain must work on the capability alone too (macvlan declaring it, F4).
     variants = {"multus": True, "capability-only": False} if plan.per_pod else {"fixed-mac": False}
@@ -436,6 +440,51 @@ def test_golden_attachment_runs_with_reference_plugins(nad_path: Path | None, re
         _skip_or_fail(f"no golden attachment under {GOLDEN}/*/expected/**/kubernetes/attachments/ yet")
         return
     verify_attachment_file(nad_path, request.getfixturevalue("sandbox"))
+
+
+VLAN_MASTER = re.compile(r"^(?P<parent>[A-Za-z0-9_-][A-Za-z0-9_.-]*)\.(?P<id>[0-9]{1,4})$")
+VLAN_ATTACHMENTS = [
+    path
+    for path in GOLDEN_ATTACHMENTS
+    if VLAN_MASTER.match(_attachment(_nad_documents(path))[1]["plugins"][0].get("master", ""))
+]
+
+
+@pytest.mark.parametrize(
+    "nad_path",
+    [pytest.param(path, id=path.relative_to(GOLDEN).as_posix()) for path in VLAN_ATTACHMENTS]
+    or [pytest.param(None, id="no-vlan-attachments")],
+)
+def test_golden_attachment_on_a_vlan_master(nad_path: Path | None, request: pytest.FixtureRequest) -> None:
+    """An attachment on a VLAN network hangs off the VLAN link (``bond0.130``): here a VLAN with
+    the same id on the sandbox veth, created for the test and removed by name after it."""
+    if nad_path is None:
+        _skip_or_fail("no golden attachment has a VLAN link (<parent>.<id>) as its master")
+        return
+    box: Sandbox = request.getfixturevalue("sandbox")
+    macvlan = _attachment(_nad_documents(nad_path))[1]["plugins"][0]
+    match = VLAN_MASTER.match(macvlan["master"])
+    assert match is not None
+    vlan = f"ngt{os.getpid()}v{box.serial}"
+    assert len(vlan) <= 15 and _ip("link", "show", "dev", vlan, check=False).returncode != 0
+    made = _ip("link", "add", "link", box.master, "name", vlan, "type", "vlan", "id", match["id"], check=False)
+    if made.returncode != 0 and "Unknown device type" in made.stderr:
+        # a kernel without CONFIG_VLAN_8021Q (and no module loading) cannot make a VLAN link at all
+        pytest.skip(f"this kernel ({os.uname().release}) has no 802.1Q VLAN support: {made.stderr.strip()}")
+    assert made.returncode == 0, made.stderr
+    try:
+        mtu = macvlan.get("mtu")
+        if isinstance(mtu, int) and mtu > 1500:  # the VLAN's parent first: a VLAN's MTU may not exceed it
+            box.set_master_mtu(mtu)
+            _ip("link", "set", "dev", vlan, "mtu", str(mtu))
+        _ip("link", "set", "dev", vlan, "up")
+        shown = json.loads(_ip("-d", "-j", "link", "show", "dev", vlan).stdout)[0]
+        assert shown["linkinfo"]["info_kind"] == "vlan" and shown["linkinfo"]["info_data"]["id"] == int(match["id"])
+        verify_attachment_file(nad_path, box, master=vlan)
+    finally:
+        proc = _ip("link", "delete", "dev", vlan, check=False)
+        if proc.returncode != 0 and _ip("link", "show", "dev", vlan, check=False).returncode == 0:
+            pytest.fail(f"cleanup failed, left behind VLAN {vlan}: {proc.stderr.strip()}")
 
 
 # --- the harness itself, independent of the goldens --------------------------------------------------------------

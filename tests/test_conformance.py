@@ -27,7 +27,13 @@ from ruamel.yaml import YAML
 
 import netgen
 from netgen.model import Cluster, Family, VCluster, Version
-from netgen.targets import TALOS, TALOS_MULTIDOC_SINCE, VCLUSTER_YAML_SINCE, talos_target
+from netgen.targets import (
+    TALOS,
+    TALOS_KUBERNETES_DOCUMENTS_SINCE,
+    TALOS_MULTIDOC_SINCE,
+    VCLUSTER_YAML_SINCE,
+    talos_target,
+)
 from test_golden import CASES, Case
 
 pytestmark = pytest.mark.conformance
@@ -78,6 +84,72 @@ def test_legacy_output_fails_the_multidoc_schema(upstream: Path) -> None:
     legacy = next(c for c in CASES if c.name == "f1-legacy")
     document = next(iter(YAML(typ="safe").load_all((legacy.expected / "edge/talos/nodes/cp-1.yaml").read_text())))
     assert best_match(talos_validator(upstream, schema_version(TALOS_MULTIDOC_SINCE)).iter_errors(document)) is not None
+
+
+#: the v1alpha1 keys whose settings the Kubernetes documents take over: Talos rejects a config
+#: that sets them next to those documents (which `talosctl gen config` writes from 1.14 on)
+REPLACED_BY_KUBERNETES_DOCUMENTS = (
+    ("machine", "kubelet"),
+    ("cluster", "network"),
+    ("cluster", "controlPlane"),
+    ("cluster", "clusterName"),
+)
+KUBERNETES_KINDS = {"KubeClusterConfig", "KubeNetworkConfig", "KubeNodeConfig"}
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_kubernetes_settings_never_conflict(case: Case) -> None:
+    """For a target with Kubernetes documents no v1alpha1 document sets what they replace
+    (Talos rejects `.machine.kubelet.nodeIP is already set in v1alpha1 config` and the like),
+    and each setting is in its document, once (the kinds have no name: a second one would be a
+    duplicate document). Older targets get none of these kinds, which their Talos does not know."""
+    inventory = netgen.load(case.inventory, facts=_facts(case))
+    for cluster in inventory.clusters:
+        documents_since = talos_target(cluster.talos_version).kubernetes_documents
+        for path in sorted((case.expected / cluster.name / "talos").rglob("*.yaml")):
+            documents = list(YAML(typ="safe").load_all(path.read_text()))
+            kinds = [d["kind"] for d in documents if "kind" in d]
+            v1alpha1 = [d for d in documents if "kind" not in d]
+            assert len(v1alpha1) <= 1, path
+            if not documents_since:
+                assert not KUBERNETES_KINDS & set(kinds), path
+                continue
+            for document in v1alpha1:
+                conflicts = [f"{a}.{b}" for a, b in REPLACED_BY_KUBERNETES_DOCUMENTS if b in document.get(a, {})]
+                assert not conflicts, f"{path}: {conflicts} next to the Kubernetes documents"
+            by_kind = {d["kind"]: d for d in documents if "kind" in d}
+            if path.name == "cluster.yaml":
+                assert kinds.count("KubeNetworkConfig") == 1, path
+                assert kinds.count("KubeClusterConfig") == (cluster.endpoint is not None), path
+                if cluster.endpoint is not None:
+                    kube_cluster = by_kind["KubeClusterConfig"]
+                    assert (kube_cluster["clusterName"], kube_cluster["endpoint"]) == (cluster.name, cluster.endpoint)
+            else:
+                assert kinds.count("KubeNodeConfig") == 1, path
+                assert not {"KubeClusterConfig", "KubeNetworkConfig"} & set(kinds), path
+
+
+def test_kubernetes_settings_split_is_real(upstream: Path) -> None:
+    """The 1.13 output's v1alpha1 Kubernetes settings (`machine.kubelet.nodeIP`,
+    `cluster.network`, `cluster.controlPlane.endpoint`) fail the v1.14 schema, so the
+    conformance test above would catch them emitted for a >= 1.14 target; and the Kubernetes
+    documents fail the v1.13 schema, whose Talos does not know them."""
+    since = TALOS_KUBERNETES_DOCUMENTS_SINCE
+    before = max(t.version for t in TALOS if t.version < since)
+    old, new = (next(c for c in CASES if c.name == name) for name in ("f2-ipv6-node-ip", "talos-1.14"))
+    assert {c.talos_version for c in netgen.load(old.inventory).clusters} == {before}
+    assert {c.talos_version for c in netgen.load(new.inventory).clusters} == {since}
+    for case, schema_of, holds_settings in (
+        (old, since, lambda document: "kind" not in document),
+        (new, before, lambda document: document.get("kind") in KUBERNETES_KINDS),
+    ):
+        validator = talos_validator(upstream, schema_version(schema_of))
+        (cluster,) = (p.parent for p in case.expected.glob("*/talos"))
+        for path in (cluster / "talos" / "cluster.yaml", cluster / "talos" / "nodes" / "cp-1.yaml"):
+            settings = [d for d in YAML(typ="safe").load_all(path.read_text()) if holds_settings(d)]
+            assert settings, path
+            for document in settings:
+                assert best_match(validator.iter_errors(document)) is not None, f"{path} passes {schema_of}"
 
 
 def _facts(case: Case) -> list[Path]:

@@ -41,6 +41,7 @@ from ruamel.yaml import YAML
 
 import netgen
 from conftest import ROOT
+from netgen.load.structure import inventory_schema
 
 DOCS = ROOT / "docs"
 EXAMPLE = ROOT / "inventories" / "example.yaml"
@@ -483,7 +484,7 @@ def test_modeline_names_the_schema_netgen_schema_writes(block: Block, tmp_path: 
     modeline = MODELINE.fullmatch(block.text.splitlines()[0])
     assert modeline is not None, "the modeline must be the first line"
     schema = json.loads((inventory.parent / modeline.group(1)).read_text())  # relative to the YAML file
-    assert schema == json.loads((ROOT / "schemas" / "inventory.schema.json").read_text())
+    assert schema == inventory_schema()  # the repository's file with the Talos targets filled in
     validator = validator_for(schema)(schema)
     assert [e.message for e in validator.iter_errors(yaml_load(block.text))] == []
     validated = run("netgen validate inventory.yaml", work)

@@ -58,3 +58,21 @@ def test_the_tables_list_every_rule_and_code_declared() -> None:
     assert len(set(RULES)) == len(RULES), "a rule is listed twice"
     assert {code.id for code in declared_codes} | {rule.code.id for rule in RULES} == set(CODES)
     assert all(CODES[code.id] is code for code in declared_codes)
+
+
+def test_targets_page_is_current() -> None:
+    from netgen.targets import markdown as targets_markdown
+
+    page = (ROOT / "docs" / "targets.md").read_text()
+    assert page == targets_markdown(), "docs/targets.md is out of date: run `make docs`"
+
+
+def test_docs_name_the_supported_talos_range() -> None:
+    """README, docs/talos.md and docs/inventory.md say which Talos minors netgen targets: the
+    first and the last of the targets table."""
+    from netgen.targets import TALOS
+
+    first, last = TALOS[0].version, TALOS[-1].version
+    for page in ("README.md", "docs/talos.md", "docs/inventory.md"):
+        text = (ROOT / page).read_text()
+        assert re.search(rf'{first}[`"]* (to|-) [`"]*{last}', text), f"{page} does not say {first} to {last}"

@@ -23,7 +23,7 @@ def mac(text: str) -> MacAddress:
 
 def parse(file_name: str) -> tuple[tuple[LinkFact, ...], str | None, list[str]]:
     path = DATA / file_name
-    links, found, problems = parse_facts(path.read_text(), str(path))
+    links, found, problems, _ = parse_facts(path.read_text(), str(path))
     return links, found, [p.code for p in problems]
 
 
@@ -88,7 +88,7 @@ def test_ip_link_bond_ports_own_their_macs() -> None:
 
 def test_ip_link_bond_without_permanent_address_is_ambiguous() -> None:
     path = DATA / "ip-link-ambiguous.json"
-    links, found, problems = parse_facts(path.read_text(), str(path))
+    links, found, problems, _ = parse_facts(path.read_text(), str(path))
     assert found == IP_LINK
     assert [p.code for p in problems] == ["NG406"]
     assert problems[0].origin == Origin(str(path), (3, "ifname"))
@@ -100,7 +100,7 @@ def test_ip_link_bond_without_permanent_address_is_ambiguous() -> None:
 def test_ambiguity_is_located_at_the_second_link() -> None:
     entries = json.loads((DATA / "ip-link-ambiguous.json").read_text())
     text = json.dumps(entries, indent=4)
-    _, _, problems = parse_facts(text, "w-1.json")
+    _, _, problems, _ = parse_facts(text, "w-1.json")
     [located] = locate_all(problems, {"w-1.json": text})
     line = text.splitlines()[located.line - 1] if located.line else ""
     assert line.strip() == '"ifname": "enp1s0f1",'
@@ -108,7 +108,7 @@ def test_ambiguity_is_located_at_the_second_link() -> None:
 
 def test_ip_link_bad_mac_is_unrecognised() -> None:
     text = json.dumps([{"ifindex": 2, "ifname": "eth0", "link_type": "ether", "address": "52:54:00:zz:00:01"}])
-    links, found, problems = parse_facts(text, "w-1.json")
+    links, found, problems, _ = parse_facts(text, "w-1.json")
     assert (links, found) == ((), IP_LINK)
     assert [(p.code, p.origin.path) for p in problems] == [("NG401", (0, "address"))]
     assert "52:54:00:zz:00:01" in problems[0].message
@@ -116,7 +116,7 @@ def test_ip_link_bad_mac_is_unrecognised() -> None:
 
 def test_ip_link_all_zero_mac_identifies_nothing() -> None:
     text = json.dumps([{"ifindex": 2, "ifname": "eth0", "link_type": "ether", "address": "00:00:00:00:00:00"}])
-    assert parse_facts(text, "w-1.json") == ((), IP_LINK, [])
+    assert parse_facts(text, "w-1.json") == ((), IP_LINK, [], ())
 
 
 # --- talosctl get links -o yaml ----------------------------------------------------------------
@@ -138,7 +138,7 @@ def test_talosctl_keeps_physical_nics_named_by_id() -> None:
 def test_talosctl_multi_document_origin_is_located() -> None:
     path = DATA / "talosctl-links.yaml"
     text = path.read_text()
-    links, _, _ = parse_facts(text, "cp-1.yaml")
+    links, _, _, _ = parse_facts(text, "cp-1.yaml")
     diagnostic = CODES["NG401"].at(links[2].origin, "probe", "probe")
     [located] = locate_all([diagnostic], {"cp-1.yaml": text})
     assert located.line is not None
@@ -160,7 +160,7 @@ def talos_document(link_id: str, node: str = "192.168.10.11", **spec: object) ->
 
 def test_talosctl_single_document_path_has_no_document_index() -> None:
     text = talos_document("eth0", type="ether", kind="", hardwareAddr="52:54:00:aa:bb:cc", permanentAddr="")
-    links, found, problems = parse_facts(text, "cp-1.yaml")
+    links, found, problems, _ = parse_facts(text, "cp-1.yaml")
     assert (found, problems) == (TALOSCTL, [])
     assert summary(links) == [("eth0", "52:54:00:aa:bb:cc", None)]
     assert links[0].origin.path == ("metadata", "id")
@@ -170,7 +170,7 @@ def test_talosctl_single_document_path_has_no_document_index() -> None:
 
 def test_talosctl_other_resource_is_unrecognised() -> None:
     text = talos_document("eth0", type="ether").replace("LinkStatuses", "AddressStatuses")
-    links, found, problems = parse_facts(text, "cp-1.yaml")
+    links, found, problems, _ = parse_facts(text, "cp-1.yaml")
     assert (links, found) == ((), TALOSCTL)
     assert [(p.code, p.origin.path) for p in problems] == [("NG401", ("metadata", "type"))]
     assert "AddressStatuses.net.talos.dev" in problems[0].message
@@ -179,7 +179,7 @@ def test_talosctl_other_resource_is_unrecognised() -> None:
 def test_talosctl_links_of_two_nodes_are_refused() -> None:
     first = talos_document("eth0", type="ether", kind="", hardwareAddr="52:54:00:aa:bb:01", permanentAddr="")
     second = talos_document("eth0", "192.168.10.12", type="ether", kind="", hardwareAddr="52:54:00:aa:bb:02")
-    _, _, problems = parse_facts(first + "---\n" + second, "cp-1.yaml")
+    _, _, problems, _ = parse_facts(first + "---\n" + second, "cp-1.yaml")
     assert [(p.code, p.origin.path) for p in problems] == [("NG401", (1, "node"))]
     assert "192.168.10.12" in problems[0].message
 
@@ -187,7 +187,7 @@ def test_talosctl_links_of_two_nodes_are_refused() -> None:
 def test_talosctl_physical_nics_sharing_a_mac_are_ambiguous() -> None:
     bonded = {"type": "ether", "kind": "", "hardwareAddr": "52:54:00:aa:bb:01", "permanentAddr": ""}
     text = talos_document("eth0", **bonded) + "---\n" + talos_document("eth1", **bonded)
-    links, _, problems = parse_facts(text, "cp-1.yaml")
+    links, _, problems, _ = parse_facts(text, "cp-1.yaml")
     assert links == ()
     assert [(p.code, p.origin.path) for p in problems] == [("NG406", (1, "metadata", "id"))]
 
@@ -210,7 +210,7 @@ def test_ansible_keeps_nics_with_a_bus_device() -> None:
 
 def test_ansible_key_replaces_dashes() -> None:
     text = ansible_document(**{"lan-0": physical("lan-0", "00:1b:21:3a:4b:5c")})
-    links, found, problems = parse_facts(text, "w-1.json")
+    links, found, problems, _ = parse_facts(text, "w-1.json")
     assert (found, problems) == (ANSIBLE, [])
     assert summary(links) == [("lan-0", "00:1b:21:3a:4b:5c", "ixgbe")]
     assert links[0].origin.path == ("ansible_facts", "ansible_lan_0", "device")
@@ -218,7 +218,7 @@ def test_ansible_key_replaces_dashes() -> None:
 
 def test_ansible_missing_link_entry_is_unrecognised() -> None:
     facts = {"ansible_interfaces": ["lo", "eth0"], "ansible_lo": {"device": "lo", "type": "loopback"}}
-    _, found, problems = parse_facts(json.dumps({"ansible_facts": facts, "changed": False}), "w-1.json")
+    _, found, problems, _ = parse_facts(json.dumps({"ansible_facts": facts, "changed": False}), "w-1.json")
     assert found == ANSIBLE
     assert [(p.code, p.origin.path) for p in problems] == [("NG401", ("ansible_facts", "ansible_interfaces", 1))]
     assert "ansible_eth0" in problems[0].message
@@ -226,7 +226,7 @@ def test_ansible_missing_link_entry_is_unrecognised() -> None:
 
 def test_ansible_fact_cache_holds_the_facts_bare() -> None:
     facts = json.loads(ansible_document(eth0=physical("eth0", "00:1b:21:3a:4b:5c")))["ansible_facts"]
-    links, found, problems = parse_facts(json.dumps(facts), "w-1.json")
+    links, found, problems, _ = parse_facts(json.dumps(facts), "w-1.json")
     assert (found, problems) == (ANSIBLE, [])
     assert links[0].origin.path == ("ansible_eth0", "device")
 
@@ -236,7 +236,7 @@ def test_ansible_bond_slaves_without_permanent_address_are_ambiguous() -> None:
         eth0=physical("eth0", "00:1b:21:3a:4b:5c"),
         eth1=physical("eth1", "00:1b:21:3a:4b:5c"),
     )
-    links, _, problems = parse_facts(text, "w-1.json")
+    links, _, problems, _ = parse_facts(text, "w-1.json")
     assert links == ()
     assert [(p.code, p.origin.path) for p in problems] == [("NG406", ("ansible_facts", "ansible_eth1", "device"))]
 
@@ -258,7 +258,7 @@ def test_ansible_bond_slaves_without_permanent_address_are_ambiguous() -> None:
     ],
 )
 def test_unknown_content_is_unrecognised(text: str, found: str) -> None:
-    links, fmt, problems = parse_facts(text, "cp-1.yaml")
+    links, fmt, problems, _ = parse_facts(text, "cp-1.yaml")
     assert (links, fmt) == ((), None)
     assert [p.code for p in problems] == ["NG401"]
     assert problems[0].message.endswith(f"found {found}")
@@ -268,7 +268,7 @@ def test_unknown_content_is_unrecognised(text: str, found: str) -> None:
 
 
 def test_syntax_error_comes_from_yamlio_located() -> None:
-    _, found, problems = parse_facts('[{"ifname": "eth0",\n', "w-1.json")
+    _, found, problems, _ = parse_facts('[{"ifname": "eth0",\n', "w-1.json")
     assert found is None
     assert [p.code for p in problems] == ["NG001"]
     assert problems[0].line is not None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from jsonschema import Draft202012Validator
@@ -12,10 +13,11 @@ from ruamel.yaml import YAML
 
 from conftest import ROOT
 from netgen.emit.templates import yaml_scalar
+from netgen.load.structure import inventory_schema
 from netgen.model import MacAddress, Version
 from netgen.model.nodeip import NodeIPSelection
 from netgen.resources import schema
-from netgen.targets import TALOS
+from netgen.targets import TALOS, TALOS_DEFAULT, TALOS_KUBERNETES_DOCUMENTS_SINCE
 
 yaml11 = YAML(typ="safe", pure=True)
 yaml11.version = (1, 1)
@@ -113,14 +115,40 @@ def test_selection_reports_positives_an_exclusion_swallows() -> None:
     assert selection.dead_positives() == [swallowed]
 
 
-def test_schema_talos_versions_are_the_supported_targets() -> None:
-    enum = schema("inventory")["$defs"]["cluster"]["properties"]["talos"]["properties"]["version"]["enum"]
-    assert [Version.parse(v) for v in enum] == [target.version for target in TALOS]
+def _talos_version(inventory_schema: dict[str, Any]) -> dict[str, Any]:
+    node: dict[str, Any] = inventory_schema["$defs"]["cluster"]["properties"]["talos"]["properties"]["version"]
+    return node
+
+
+def test_schema_talos_versions_are_the_supported_targets(run_cli) -> None:
+    """`talos.version` takes exactly the targets of the table, in the schema netgen validates
+    with and in the one `netgen schema` prints; the file in schemas/ leaves them to the table."""
+    version = _talos_version(inventory_schema())
+    assert [Version.parse(v) for v in version["enum"]] == [target.version for target in TALOS]
+    assert f'"{TALOS[0].version}" to "{TALOS[-1].version}"' in version["x-hint"]
+    assert f'Default "{TALOS_DEFAULT}"' in version["description"]
+    assert TALOS_DEFAULT in [target.version for target in TALOS if not target.development]
+    for target in TALOS:
+        assert (f'"{target.version}": the Talos development branch' in version["x-hint"]) is target.development
+    assert "enum" not in _talos_version(schema("inventory"))
+    printed = run_cli("schema")
+    assert printed.exit_code == 0
+    assert json.loads(printed.stdout) == inventory_schema()
+
+
+def test_talos_targets_change_once_and_in_order() -> None:
+    """`talosctl gen config` emits the Kubernetes documents from the 1.14 version contract on,
+    for every newer one too; development branches are newer than every release."""
+    assert [t.version for t in TALOS] == sorted(t.version for t in TALOS)
+    for flags in ([t.kubernetes_documents for t in TALOS], [t.development for t in TALOS]):
+        assert flags == sorted(flags)
+    assert Version(1, 14) == TALOS_KUBERNETES_DOCUMENTS_SINCE
 
 
 def test_schemas_are_valid_json_schemas() -> None:
     for path in sorted((ROOT / "schemas").glob("*.schema.json")):
         Draft202012Validator.check_schema(json.loads(path.read_text()))
+    Draft202012Validator.check_schema(inventory_schema())
 
 
 def test_every_example_inventory_validates_against_the_printed_schema(run_cli) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from netgen.model import Nic, Version
+from netgen.model import Bond, Cluster, Host, Link, Nic, Version
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +20,14 @@ class TalosTarget:
     dialect: str
     #: the upstream ``config.schema.json`` the output conforms to (1.10 has none of its own)
     schema: str
+    #: where the Kubernetes settings go: the ``KubeNodeConfig`` (node IP), ``KubeNetworkConfig``
+    #: (pod and service subnets) and ``KubeClusterConfig`` (name, endpoint) documents, which
+    #: ``talosctl gen config`` emits from this version contract on and next to which Talos
+    #: rejects the v1alpha1 fields they replace; else v1alpha1 ``machine.kubelet.nodeIP``,
+    #: ``cluster.network`` and ``cluster.controlPlane.endpoint``
+    kubernetes_documents: bool = False
+    #: Talos's development branch (main), not released yet: its schema can still change
+    development: bool = False
 
 
 #: every Talos minor netgen writes for, oldest first
@@ -28,10 +36,21 @@ TALOS: tuple[TalosTarget, ...] = (
     TalosTarget(Version(1, 11), "legacy", "v1.11"),
     TalosTarget(Version(1, 12), "multidoc", "v1.12"),
     TalosTarget(Version(1, 13), "multidoc", "v1.13"),
+    TalosTarget(Version(1, 14), "multidoc", "v1.14", kubernetes_documents=True),
+    TalosTarget(Version(1, 15), "multidoc", "v1.15", kubernetes_documents=True, development=True),
 )
+#: the target of an inventory without ``talos.version``: the newest minor with a final release
+#: behind its schema (1.14's is from v1.14.0-rc.1, 1.15 is the development branch)
 TALOS_DEFAULT = Version(1, 13)
 #: the multi-document network config (one ``Layer2VIPConfig`` per VIP, so several VIPs)
 TALOS_MULTIDOC_SINCE = next(t.version for t in TALOS if t.dialect == "multidoc")
+#: the Kubernetes settings in ``KubeNodeConfig``, ``KubeNetworkConfig`` and ``KubeClusterConfig``
+TALOS_KUBERNETES_DOCUMENTS_SINCE = next(t.version for t in TALOS if t.kubernetes_documents)
+
+
+#: Talos applies a link alias to a NIC that is already a bond or bridge member (talos#13519:
+#: not on 1.12, fixed in 1.13.5; the first minor that has it throughout)
+ENSLAVED_ALIAS_FIXED_IN = Version(1, 14)
 
 
 def talos_target(version: Version) -> TalosTarget:
@@ -48,7 +67,59 @@ VCLUSTER_DISTRO_UNTIL = {
 }
 
 
-def link_ref(nic: Nic) -> str | None:
+def link_ref(host: Host, nic: Nic) -> str | None:
     """The name Talos documents use for a NIC: its stable kernel name, else its alias (named
-    after its network); None for a NIC without network, which netgen leaves alone."""
-    return nic.link_name or nic.network
+    after its network, ``<bond>-port<n>`` for a bond or bridge member, ``nic-<mac>`` for a VLAN
+    parent); None for a NIC netgen leaves alone."""
+    if nic.link_name is not None or nic.network is not None:
+        return nic.link_name or nic.network
+    for master in host.masters().get(nic, ()):
+        members = (
+            [host.nic(m) for m in master.members]
+            if isinstance(master, Bond)
+            else [host.member(m) for m in master.members]
+        )
+        return f"{master.name}-port{members.index(nic) + 1}"
+    if any(host.parent(vlan) == nic for vlan in host.vlans):
+        return f"nic-{nic.mac.compact}"
+    return None
+
+
+def multidoc(cluster: Cluster) -> bool:
+    """Whether the cluster's Talos target takes the multi-document network config."""
+    return cluster.talos_version >= TALOS_MULTIDOC_SINCE
+
+
+def kernel_name(cluster: Cluster, host: Host, link: Link) -> str | None:
+    """The kernel name of a host's link under the cluster's Talos target, where it can be
+    known (see :meth:`netgen.model.Host.kernel_name`): what MetalLB and macvlan match."""
+    return host.kernel_name(link)
+
+
+def markdown() -> str:
+    """docs/targets.md: these tables as the docs show them (``make docs``)."""
+    rows = [
+        f"| {t.version} | {t.dialect} | {'documents' if t.kubernetes_documents else 'v1alpha1'} | "
+        f"`{t.schema}`{' (development branch)' if t.development else ''} |"
+        + (" default |" if t.version == TALOS_DEFAULT else " |")
+        for t in TALOS
+    ]
+    distros = ", ".join(f"{distro} up to {until}" for distro, until in sorted(VCLUSTER_DISTRO_UNTIL.items()))
+    return (
+        "# Targets\n\n"
+        "What netgen writes for each target, from `generator/netgen/targets.py` (`make docs` writes this page).\n\n"
+        "## Talos\n\n"
+        "| minor | links | Kubernetes settings | conformance schema | |\n|---|---|---|---|---|\n"
+        + "\n".join(rows)
+        + "\n\n- **links:** `legacy` is `machine.network.interfaces[]`; `multidoc` the network documents "
+        f"(`LinkAliasConfig`, `LinkConfig`, `BondConfig`, …), from {TALOS_MULTIDOC_SINCE}.\n"
+        "- **Kubernetes settings:** `v1alpha1` is `machine.kubelet.nodeIP`, `cluster.network` and "
+        "`cluster.controlPlane.endpoint`; `documents` is `KubeNodeConfig`, `KubeNetworkConfig` and "
+        f"`KubeClusterConfig`, from {TALOS_KUBERNETES_DOCUMENTS_SINCE}.\n"
+        f"- Bond and bridge members may be selected by MAC (a link alias) from {ENSLAVED_ALIAS_FIXED_IN} "
+        "(talos#13519).\n\n"
+        "## vcluster\n\n"
+        f"- vcluster.yaml (top-level `serviceCIDR`, every distro) from {VCLUSTER_YAML_SINCE}; before it, "
+        "only the k0s chart takes the service CIDR.\n"
+        f"- Distros: k8s in every version; {distros}.\n"
+    )

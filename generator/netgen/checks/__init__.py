@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from netgen.checks import addresses, attachments, families, hosts, metallb, node_ip, vclusters, vips
+from netgen.checks import addresses, attachments, families, hosts, links, metallb, node_ip, vclusters, vips
 from netgen.checks.framework import Rule
 from netgen.diagnostics import Diagnostic
 from netgen.model import Cluster
@@ -19,14 +19,25 @@ RULES: tuple[Rule, ...] = (
     hosts.known_networks,  # NG102
     hosts.unicast_macs,  # NG103
     hosts.unique_macs,  # NG104
-    hosts.one_nic_per_network,  # NG105
+    hosts.one_link_per_network,  # NG105
     hosts.stable_link_names,  # NG106
     hosts.unique_link_names,  # NG107
     hosts.aliases_distinct,  # NG108
+    links.members_taken_once,  # NG111
+    links.references_known,  # NG112
+    links.bond_members_enough,  # NG113
+    links.bond_options_fit_mode,  # NG114
+    links.vlan_ids,  # NG115
+    links.link_names,  # NG116
+    links.vlan_mtu_fits,  # NG117
+    links.vlan_name_settable,  # NG118
+    links.members_named,  # NG119
+    links.offloads_named,  # NG120
     addresses.addresses_inside_network,  # NG201
     addresses.unique_addresses,  # NG202
     addresses.usable_addresses,  # NG203
     addresses.gateways_inside_network,  # NG204
+    links.route_gateways_reachable,  # NG211
     families.families_used,  # NG205
     families.families_have_cidrs,  # NG206
     families.one_per_family,  # NG207

@@ -7,7 +7,7 @@ from ipaddress import IPv4Network
 
 from netgen.checks.framework import Finding, cluster_rule
 from netgen.diagnostics import Severity
-from netgen.model import Cluster, IPAddress, IPNetwork
+from netgen.model import Cluster, IPAddress, IPNetwork, describe
 
 
 @cluster_rule("NG201", Severity.ERROR, "address outside its network")
@@ -18,12 +18,12 @@ def addresses_inside_network(cluster: Cluster) -> Iterator[Finding]:
     network, so that routes, VIPs and node-IP selection agree with it.
     """
     for host in cluster.hosts:
-        for nic in host.nics:
-            network = cluster.network(nic.network)
-            for index, address in enumerate(nic.addresses):
-                origin = nic.origin / "addresses" / index
-                if nic.network is None:
-                    yield Finding(origin, f"NIC {nic.mac} has addresses but no network", "add `network:` to this NIC")
+        for link in host.links:
+            network = cluster.network(link.network)
+            for index, address in enumerate(link.addresses):
+                origin = link.origin / "addresses" / index
+                if link.network is None:
+                    yield Finding(origin, f"{describe(link)} has addresses but no network", "add `network:` to it")
                 elif network is not None and not network.contains(address.ip):
                     cidrs = ", ".join(str(c) for c in network.cidrs)
                     yield Finding(
@@ -42,9 +42,9 @@ def unique_addresses(cluster: Cluster) -> Iterator[Finding]:
     gateways = {g: n.name for n in cluster.networks for g in n.gateways}
     owners: dict[IPAddress, str] = {}
     for host in cluster.hosts:
-        for nic in host.nics:
-            for index, address in enumerate(nic.addresses):
-                origin = nic.origin / "addresses" / index
+        for link in host.links:
+            for index, address in enumerate(link.addresses):
+                origin = link.origin / "addresses" / index
                 if address.ip in gateways:
                     yield Finding(
                         origin,
@@ -69,15 +69,15 @@ def usable_addresses(cluster: Cluster) -> Iterator[Finding]:
     on-link prefix than the rest of the network uses, or an address no host may take.
     """
     for host in cluster.hosts:
-        for nic in host.nics:
-            network = cluster.network(nic.network)
+        for link in host.links:
+            network = cluster.network(link.network)
             if network is None:
                 continue
-            for index, address in enumerate(nic.addresses):
+            for index, address in enumerate(link.addresses):
                 cidr = network.cidr_of(address.ip)
                 if cidr is None:
                     continue
-                origin = nic.origin / "addresses" / index
+                origin = link.origin / "addresses" / index
                 if address.network.prefixlen != cidr.prefixlen:
                     yield Finding(
                         origin,

@@ -6,12 +6,18 @@ from collections.abc import Iterator
 
 from netgen.checks.framework import Finding, cluster_rule
 from netgen.diagnostics import Severity
-from netgen.model import AddressRange, Attachment, Cluster, Host, IpamType, Nic
+from netgen.model import AddressRange, Attachment, Cluster, Host, IpamType
+from netgen.targets import kernel_name
 
 
-def attachment_masters(cluster: Cluster, attachment: Attachment) -> list[tuple[Host, Nic]]:
-    """Every host's NIC on the attachment's network: the macvlan master on that host."""
-    return [(host, nic) for host in cluster.hosts if (nic := host.nic_on(attachment.network)) is not None]
+def attachment_masters(cluster: Cluster, attachment: Attachment) -> list[tuple[Host, str | None]]:
+    """Every host with a link on the attachment's network, and that link's kernel name: the
+    macvlan master on that host (None where it is unknown)."""
+    return [
+        (host, kernel_name(cluster, host, link))
+        for host in cluster.hosts
+        if (link := host.link_on(attachment.network)) is not None
+    ]
 
 
 @cluster_rule("NG601", Severity.ERROR, "attachment master differs between hosts")
@@ -24,11 +30,7 @@ def one_master_name(cluster: Cluster) -> Iterator[Finding]:
     the same VM slot), or put the differing hosts on another network.
     """
     for attachment in cluster.attachments:
-        named = [
-            (host, nic.interface_name)
-            for host, nic in attachment_masters(cluster, attachment)
-            if nic.interface_name is not None
-        ]
+        named = [(host, name) for host, name in attachment_masters(cluster, attachment) if name is not None]
         names = sorted({name for _, name in named})
         if len(names) > 1:
             listing = ", ".join(f"{host.name}: {name}" for host, name in named)
@@ -58,7 +60,7 @@ def master_name_known(cluster: Cluster) -> Iterator[Finding]:
                 f"{where}: no host has a NIC on network {attachment.network}",
                 "attach it to a network the hosts have a NIC on",
             )
-        unnamed = [host.name for host, nic in masters if nic.interface_name is None]
+        unnamed = [host.name for host, name in masters if name is None]
         if unnamed:
             yield Finding(
                 attachment.origin / "network",
@@ -247,7 +249,7 @@ def attachment_on_every_host(cluster: Cluster) -> Iterator[Finding]:
     """
     for attachment in cluster.attachments:
         masters = attachment_masters(cluster, attachment)
-        missing = [host.name for host in cluster.hosts if host.nic_on(attachment.network) is None]
+        missing = [host.name for host in cluster.hosts if host.link_on(attachment.network) is None]
         if masters and missing:
             yield Finding(
                 attachment.origin / "network",

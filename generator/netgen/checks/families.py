@@ -52,9 +52,9 @@ def _lists(cluster: Cluster) -> Iterator[tuple[str, list[_Value]]]:
             [_Value(g, gateways / i, f"gateway of {network.name}") for i, g in enumerate(network.gateways)],
         )
     for host in cluster.hosts:
-        for nic in host.nics:
-            origin = nic.origin / "addresses"
-            yield "addresses", [_Value(a, origin / i, f"address of {host.name}") for i, a in enumerate(nic.addresses)]
+        for link in host.links:
+            origin = link.origin / "addresses"
+            yield "addresses", [_Value(a, origin / i, f"address of {host.name}") for i, a in enumerate(link.addresses)]
     for attachment in cluster.attachments:
         ipam = attachment.ipam
         yield "ipam.cidrs", [_Value(c, ipam.origin / "cidrs" / i, "IPAM prefix") for i, c in enumerate(ipam.cidrs)]

@@ -7,8 +7,19 @@ from collections.abc import Iterable, Iterator, Sequence
 
 from netgen.checks.framework import Finding, cluster_rule, inventory_rule
 from netgen.diagnostics import Origin, Severity
-from netgen.model import Cluster, IpamType, MacAddress, is_mac_altname, is_unstable_name
-from netgen.targets import TALOS_MULTIDOC_SINCE, link_ref
+from netgen.model import (
+    Bond,
+    Bridge,
+    Cluster,
+    IpamType,
+    Link,
+    MacAddress,
+    Vlan,
+    describe,
+    is_mac_altname,
+    is_unstable_name,
+)
+from netgen.targets import TALOS_MULTIDOC_SINCE, kernel_name, link_ref
 
 
 def _duplicates(named: Iterable[tuple[str, Origin]], kind: str, scope: str) -> Iterator[Finding]:
@@ -71,9 +82,9 @@ def known_networks(cluster: Cluster) -> Iterator[Finding]:
     if cluster.node_network_name is not None and cluster.node_network_name not in names:
         yield _unknown_network(cluster, cluster.node_network_name, cluster.origin / "kubernetes" / "nodeNetwork")
     for host in cluster.hosts:
-        for nic in host.nics:
-            if nic.network is not None and nic.network not in names:
-                yield _unknown_network(cluster, nic.network, nic.origin / "network")
+        for link in host.links:
+            if link.network is not None and link.network not in names:
+                yield _unknown_network(cluster, link.network, link.origin / "network")
     for pool in cluster.metallb.pools if cluster.metallb else ():
         if pool.l2_network is not None and pool.l2_network not in names:
             yield _unknown_network(cluster, pool.l2_network, pool.origin / "l2" / "network")
@@ -124,25 +135,25 @@ def unique_macs(clusters: Sequence[Cluster]) -> Iterator[Finding]:
                 )
 
 
-@cluster_rule("NG105", Severity.ERROR, "two NICs on one network")
-def one_nic_per_network(cluster: Cluster) -> Iterator[Finding]:
+@cluster_rule("NG105", Severity.ERROR, "a network carried twice on one host")
+def one_link_per_network(cluster: Cluster) -> Iterator[Finding]:
     """
-    A host has two NICs on the same network. netgen configures one link per network (bonds
-    are not modelled yet); leave the second NIC without `network`, or put it on its own
-    network.
+    Two links of one host (NICs, bonds, VLANs or bridges) carry the same network. netgen
+    configures one link per network and host: to use two NICs on one network, bond them
+    (`bonds`); otherwise leave the second without `network`, or put it on its own network.
     """
     for host in cluster.hosts:
-        seen: set[str] = set()
-        for nic in host.nics:
-            if nic.network is None:
+        seen: dict[str, Link] = {}
+        for link in host.links:
+            if link.network is None:
                 continue
-            if nic.network in seen:
+            first = seen.setdefault(link.network, link)
+            if first is not link:
                 yield Finding(
-                    nic.origin / "network",
-                    f"host {host.name} has a second NIC on network {nic.network}",
-                    "remove `network` from one of them, or put it on another network",
+                    link.origin / "network",
+                    f"host {host.name} carries network {link.network} on {describe(first)} and on {describe(link)}",
+                    "bond the NICs (`bonds`), or remove `network` from one of them",
                 )
-            seen.add(nic.network)
 
 
 @cluster_rule("NG106", Severity.WARNING, "unstable link name")
@@ -190,21 +201,24 @@ def unique_link_names(cluster: Cluster) -> Iterator[Finding]:
 @cluster_rule("NG108", Severity.ERROR, "link alias clashes with a link name")
 def aliases_distinct(cluster: Cluster) -> Iterator[Finding]:
     """
-    On Talos 1.12 and later, a NIC selected by MAC gets a link alias named after its network.
-    Here that network's name equals the kernel name of another NIC of the same host, so two
-    `LinkConfig` documents would share one name, which Talos rejects as conflicting. Rename
-    the network (it is only an alias), or drop the other NIC's `name`.
+    On Talos 1.12 and later, a NIC selected by MAC gets a link alias named after its network
+    (a bond or bridge member `<master>-port<n>`). Here that alias equals the kernel name of
+    another link of the same host (a NIC, bond, VLAN or bridge), so two documents would name
+    one link, which Talos rejects as conflicting. Rename the network (it is only an alias), or
+    the other link.
     """
     if cluster.talos_version < TALOS_MULTIDOC_SINCE:
         return
     for host in cluster.hosts:
         # two equal kernel names (NG107) or two NICs on one network (NG105) are reported elsewhere
         kernel_names = {nic.link_name for nic in host.nics if nic.link_name is not None}
+        logical: tuple[Bond | Vlan | Bridge, ...] = (*host.bonds, *host.vlans, *host.bridges)
+        kernel_names |= {name for link in logical if (name := kernel_name(cluster, host, link)) is not None}
         for nic in host.nics:
-            alias = link_ref(nic) if nic.link_name is None else None
+            alias = link_ref(host, nic) if nic.link_name is None else None
             if alias is not None and alias in kernel_names:
                 yield Finding(
-                    nic.origin / "network",
+                    nic.origin / ("network" if nic.network is not None else "mac"),
                     f"host {host.name}: network {alias} would alias a link also named {alias}",
                     f"rename network {alias}; names like {alias} are taken by real links",
                 )

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from netgen.checks.framework import Finding, cluster_rule
 from netgen.diagnostics import Origin, Severity
 from netgen.model import AddressRange, Cluster, Family
+from netgen.targets import kernel_name
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +101,7 @@ def l2_interfaces_known(cluster: Cluster) -> Iterator[Finding]:
     for pool in cluster.metallb.pools:
         if pool.l2_network is None or cluster.network(pool.l2_network) is None:
             continue
-        on_network = [h for h in cluster.hosts if h.nic_on(pool.l2_network)]
+        on_network = [h for h in cluster.hosts if h.link_on(pool.l2_network)]
         if not on_network:
             yield Finding(
                 pool.origin / "l2" / "network",
@@ -108,7 +109,9 @@ def l2_interfaces_known(cluster: Cluster) -> Iterator[Finding]:
                 "the L2Advertisement will not be limited to it",
                 "announce the pool on a network the hosts have a NIC on",
             )
-        unnamed = [h.name for h in on_network if (nic := h.nic_on(pool.l2_network)) and nic.interface_name is None]
+        unnamed = [
+            h.name for h in on_network if (link := h.link_on(pool.l2_network)) and kernel_name(cluster, h, link) is None
+        ]
         if unnamed:
             yield Finding(
                 pool.origin / "l2" / "network",
@@ -124,14 +127,16 @@ def vmxnet3_offloads(cluster: Cluster) -> Iterator[Finding]:
     A NIC uses the VMware vmxnet3 driver in a cluster that uses IPv6, or on a network MetalLB
     announces over layer 2. vmxnet3's checksum and VXLAN offloads break overlay traffic on
     ESXi 7+ (talos#3003, #7836; k3s#8804): CoreDNS fails intermittently and MetalLB's webhook
-    times out (metallb#2566). Switch the VM NIC to e1000e, or turn the offloads off (Talos
-    `EthernetConfig` features such as `tx-checksum-ip-generic: false`).
+    times out (metallb#2566). Switch the VM NIC to e1000e, or set `disableOffloads: true` on
+    the NIC: netgen then writes a Talos `EthernetConfig` that turns the checksum and UDP-tunnel
+    offloads off (`tx-checksum-ip-generic`, `tx-udp_tnl-segmentation`,
+    `tx-udp_tnl-csum-segmentation`), and this warning goes.
     """
     l2_networks = {p.l2_network for p in cluster.metallb.pools} if cluster.metallb else set()
     uses_ipv6 = Family.IPV6 in cluster.families
     for host in cluster.hosts:
         for nic in host.nics:
-            if nic.model != "vmxnet3":
+            if nic.model != "vmxnet3" or nic.disable_offloads:
                 continue
             on_l2 = nic.network is not None and nic.network in l2_networks
             if uses_ipv6 or on_l2:
@@ -141,5 +146,5 @@ def vmxnet3_offloads(cluster: Cluster) -> Iterator[Finding]:
                 yield Finding(
                     nic.model_origin or nic.origin / "mac",
                     f"host {host.name}: NIC {nic.mac} is vmxnet3 in {reason}",
-                    "use an e1000e NIC in the VM, or turn the NIC's checksum/VXLAN offloads off",
+                    "use an e1000e NIC in the VM, or set `disableOffloads: true` on this NIC",
                 )

@@ -35,7 +35,7 @@ def hosts_on_node_network(cluster: Cluster) -> Iterator[Finding]:
     if network is None:
         return
     for host in cluster.hosts:
-        if host.nic_on(network.name) is None:
+        if host.link_on(network.name) is None:
             yield Finding(
                 host.origin / "nics",
                 f"host {host.name} has no NIC on the node network {network.name}",
@@ -73,7 +73,7 @@ def node_address_selected(cluster: Cluster) -> Iterator[Finding]:
         return
     for host in cluster.hosts:
         selection = node_ip_selection(cluster, host)
-        nic = host.nic_on(network.name)
+        nic = host.link_on(network.name)
         if selection is None or nic is None:
             continue
         candidates = [

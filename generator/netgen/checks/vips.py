@@ -71,7 +71,7 @@ def controlplanes_reach_vip(cluster: Cluster) -> Iterator[Finding]:
     if network is None or network is cluster.node_network:
         return  # on the node network every host needs a NIC anyway (NG306)
     for host in cluster.hosts:
-        if host.is_controlplane and host.nic_on(network.name) is None:
+        if host.is_controlplane and host.link_on(network.name) is None:
             yield Finding(
                 host.origin / "nics",
                 f"control plane {host.name} has no NIC on network {network.name}, which holds the VIPs",

@@ -24,7 +24,7 @@ from netgen.codes import explain as explain_code
 from netgen.codes import listing
 from netgen.diagnostics import Diagnostic, has_errors
 from netgen.errors import DiagnosticsError, NetgenError, OutputError, UsageError
-from netgen.resources import schema as load_schema
+from netgen.load.structure import inventory_schema
 
 
 class Format(enum.StrEnum):
@@ -190,7 +190,7 @@ def validate(
 @app.command()
 def schema() -> None:
     """Print the inventory JSON Schema (for `# yaml-language-server: $schema=` lines)."""
-    typer.echo(json.dumps(load_schema("inventory"), indent=2))
+    typer.echo(json.dumps(inventory_schema(), indent=2))
 
 
 @app.command()

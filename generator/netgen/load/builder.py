@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable
+from contextlib import suppress
 from typing import Any, TypeVar
 
 from netgen.diagnostics import Code, Diagnostic, Origin, Severity
 from netgen.model import (
     AddressRange,
     Attachment,
+    Bond,
+    Bridge,
     Cluster,
     ControlPlane,
     Family,
@@ -30,10 +33,12 @@ from netgen.model import (
     Nic,
     Pool,
     Role,
+    StaticRoute,
     VCluster,
     Version,
+    Vlan,
 )
-from netgen.targets import TALOS_DEFAULT
+from netgen.targets import TALOS_DEFAULT, TALOS_MULTIDOC_SINCE
 
 INVALID_ADDRESS = Code(
     "NG020",
@@ -175,9 +180,10 @@ class _Builder:
         control_plane = data.get("controlPlane", {})
         cp_origin = origin / "controlPlane"
         talos = data.get("talos", {})
+        version = Version.parse(talos["version"]) if "version" in talos else TALOS_DEFAULT
         return Cluster(
             name=data["name"],
-            talos_version=Version.parse(talos["version"]) if "version" in talos else TALOS_DEFAULT,
+            talos_version=version,
             families=families,
             pod_cidrs=self.values(kubernetes["podCIDRs"], k8s_origin / "podCIDRs", self.prefix),
             service_cidrs=self.values(kubernetes["serviceCIDRs"], k8s_origin / "serviceCIDRs", self.prefix),
@@ -188,7 +194,10 @@ class _Builder:
                 endpoint=control_plane.get("endpoint"),
                 origin=cp_origin,
             ),
-            hosts=tuple(self.host(h, origin / "hosts" / i) for i, h in enumerate(data["hosts"])),
+            hosts=tuple(
+                self.host(h, origin / "hosts" / i, multidoc=version >= TALOS_MULTIDOC_SINCE)
+                for i, h in enumerate(data["hosts"])
+            ),
             metallb=self.metallb(data["metallb"], origin / "metallb") if "metallb" in data else None,
             attachments=tuple(
                 self.attachment(a, origin / "attachments" / i) for i, a in enumerate(data.get("attachments", []))
@@ -203,6 +212,9 @@ class _Builder:
                 )
                 for i, v in enumerate(data.get("vclusters", []))
             ),
+            nameservers=self.values(data.get("nameservers", []), origin / "nameservers", self.address),
+            search_domains=tuple(data.get("searchDomains", [])),
+            time_servers=tuple(data.get("timeServers", [])),
             origin=origin,
         )
 
@@ -252,17 +264,81 @@ class _Builder:
             gateways=self.values(data.get("gateways", []), origin / "gateways", self.address),
             mtu=data.get("mtu"),
             node_ip_exclude=self.values(data.get("nodeIPExclude", []), origin / "nodeIPExclude", self.prefix),
+            routes=tuple(
+                route
+                for i, r in enumerate(data.get("routes", []))
+                if (route := self.route(r, origin / "routes" / i)) is not None
+            ),
             origin=origin,
         )
 
-    def host(self, data: dict[str, Any], origin: Origin) -> Host:
+    def host(self, data: dict[str, Any], origin: Origin, *, multidoc: bool) -> Host:
+        nameservers, time_servers = data.get("nameservers"), data.get("timeServers")
         return Host(
             name=data["name"],
             role=Role(data["role"]),
             nics=tuple(self.nic(n, origin / "nics" / i) for i, n in enumerate(data["nics"])),
+            bonds=tuple(self.bond(b, origin / "bonds" / i) for i, b in enumerate(data.get("bonds", []))),
+            vlans=tuple(self.vlan(v, origin / "vlans" / i) for i, v in enumerate(data.get("vlans", []))),
+            bridges=tuple(self.bridge(b, origin / "bridges" / i) for i, b in enumerate(data.get("bridges", []))),
             node_ip_exclude=self.values(data.get("nodeIPExclude", []), origin / "nodeIPExclude", self.prefix),
+            nameservers=None if nameservers is None else self.values(nameservers, origin / "nameservers", self.address),
+            time_servers=None if time_servers is None else tuple(time_servers),
+            multidoc=multidoc,
             origin=origin,
         )
+
+    def bond(self, data: dict[str, Any], origin: Origin) -> Bond:
+        return Bond(
+            name=data["name"],
+            members=tuple(MacAddress.parse(m) for m in data["members"]),
+            mode=data["mode"],
+            lacp_rate=data.get("lacpRate"),
+            hash_policy=data.get("hashPolicy"),
+            miimon=data.get("miimon"),
+            network=data.get("network"),
+            addresses=self.values(data.get("addresses", []), origin / "addresses", self.interface),
+            mtu=data.get("mtu"),
+            origin=origin,
+        )
+
+    def vlan(self, data: dict[str, Any], origin: Origin) -> Vlan:
+        parent = data["parent"]
+        with suppress(ValueError):
+            parent = str(MacAddress.parse(parent))  # a MAC in any spelling names the NIC
+        return Vlan(
+            id=data["id"],
+            parent=parent,
+            name=data.get("name"),
+            network=data.get("network"),
+            addresses=self.values(data.get("addresses", []), origin / "addresses", self.interface),
+            mtu=data.get("mtu"),
+            origin=origin,
+        )
+
+    def bridge(self, data: dict[str, Any], origin: Origin) -> Bridge:
+        members = []
+        for member in data["members"]:
+            try:
+                members.append(str(MacAddress.parse(member)))
+            except ValueError:
+                members.append(member)
+        return Bridge(
+            name=data["name"],
+            members=tuple(members),
+            stp=data.get("stp", False),
+            network=data.get("network"),
+            addresses=self.values(data.get("addresses", []), origin / "addresses", self.interface),
+            mtu=data.get("mtu"),
+            origin=origin,
+        )
+
+    def route(self, data: dict[str, Any], origin: Origin) -> StaticRoute | None:
+        destination = self.prefix(data["destination"], origin / "destination")
+        gateway = self.address(data["gateway"], origin / "gateway")
+        if destination is None or gateway is None:
+            return None
+        return StaticRoute(destination=destination, gateway=gateway, metric=data.get("metric"), origin=origin)
 
     def nic(self, data: dict[str, Any], origin: Origin) -> Nic:
         name, model = data.get("name"), data.get("model")
@@ -274,6 +350,8 @@ class _Builder:
             name=name,
             name_origin=origin / "name" if name is not None else None,
             model_origin=origin / "model" if model is not None else None,
+            mtu=data.get("mtu"),
+            disable_offloads=data.get("disableOffloads", False),
             origin=origin,
         )
 

@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from netgen.diagnostics import Code, Diagnostic, Origin, Severity
 from netgen.errors import UsageError
@@ -82,12 +82,27 @@ class LinkFact:
 
 
 @dataclass(frozen=True, slots=True)
+class VirtualLinkFact:
+    """A bond, VLAN or bridge the host has: matched with the inventory's by kernel name."""
+
+    name: str
+    #: ``bond``, ``vlan`` or ``bridge``
+    kind: str
+    origin: Origin
+
+
+#: the kinds of virtual link the inventory describes, as the facts formats name them
+VIRTUAL_KINDS = {"bond": "bond", "vlan": "vlan", "bridge": "bridge", "bonding": "bond"}
+
+
+@dataclass(frozen=True, slots=True)
 class HostFacts:
     host: str
     cluster: str | None
     links: tuple[LinkFact, ...]
     origin: Origin
     format: str
+    virtual: tuple[VirtualLinkFact, ...] = ()
 
     def link(self, mac: MacAddress) -> LinkFact | None:
         return next((link for link in self.links if link.mac == mac), None)
@@ -133,42 +148,54 @@ def load_facts(paths: Sequence[Path]) -> FactsLoad:
             )
         text, undecodable = decode(data, display)
         links: tuple[LinkFact, ...] = ()
+        virtual: tuple[VirtualLinkFact, ...] = ()
         found: str | None = None
         if text is None:
             problems.extend(undecodable)
         else:
             sources[display] = text
-            links, found, parsed = parse_facts(text, display)
+            links, found, parsed, virtual = parse_facts(text, display)
             problems.extend(parsed)
         diagnostics.extend(problems)
         # A file with errors contributes no host, so its half-read links cannot cause knock-on errors.
         if identity is not None and found is not None and not problems:
             cluster, host = identity
-            hosts.append(HostFacts(host, cluster, links, Origin(display), found))
+            hosts.append(HostFacts(host, cluster, links, Origin(display), found, virtual))
     return FactsLoad(tuple(hosts), tuple(diagnostics), sources, digests)
 
 
-def parse_facts(text: str, name: str) -> tuple[tuple[LinkFact, ...], str | None, list[Diagnostic]]:
-    """The physical links in one facts file's text, the format it is in, and what is wrong with it."""
+class ParsedFacts(NamedTuple):
+    links: tuple[LinkFact, ...]
+    format: str | None
+    problems: list[Diagnostic]
+    virtual: tuple[VirtualLinkFact, ...] = ()
+
+
+def parse_facts(text: str, name: str) -> ParsedFacts:
+    """The physical links in one facts file's text, the format it is in, what is wrong with
+    it, and the bonds, VLANs and bridges it shows."""
     documents, problems = load_documents(text, name)
+    virtual: list[VirtualLinkFact] = []
     if problems:
-        return (), None, [_for_facts(problem) for problem in problems]
+        return ParsedFacts((), None, [_for_facts(problem) for problem in problems])
     first = documents[0]
     if isinstance(first, dict) and "metadata" in first and "spec" in first:
         found = TALOSCTL
-        candidates, problems = _talosctl(documents, name)
+        candidates, problems = _talosctl(documents, name, virtual)
     elif len(documents) == 1 and isinstance(first, list) and first and all(_is_ip_link(e) for e in first):
         found = IP_LINK
-        candidates, problems = _ip_link(first, name)
+        candidates, problems = _ip_link(first, name, virtual)
     elif (
         len(documents) == 1 and isinstance(first, dict) and ("ansible_facts" in first or "ansible_interfaces" in first)
     ):
         found = ANSIBLE
-        candidates, problems = _ansible(first, name)
+        candidates, problems = _ansible(first, name, virtual)
     else:
-        return (), None, [_unrecognised(Origin(name), f"expected {_COMMANDS} output, found {_describe(documents)}")]
+        return ParsedFacts(
+            (), None, [_unrecognised(Origin(name), f"expected {_COMMANDS} output, found {_describe(documents)}")]
+        )
     links, ambiguous = _one_per_mac(candidates)
-    return links, found, problems + ambiguous
+    return ParsedFacts(links, found, problems + ambiguous, tuple(virtual))
 
 
 def _files(paths: Sequence[Path]) -> list[tuple[str, Path]]:
@@ -199,7 +226,9 @@ def _identity(file_name: str) -> tuple[str | None, str] | None:
     return (labels[0], labels[1]) if len(labels) == 2 else (None, labels[0])
 
 
-def _talosctl(documents: list[Any], name: str) -> tuple[list[_Candidate], list[Diagnostic]]:
+def _talosctl(
+    documents: list[Any], name: str, virtual: list[VirtualLinkFact]
+) -> tuple[list[_Candidate], list[Diagnostic]]:
     candidates: list[_Candidate] = []
     problems: list[Diagnostic] = []
     first_node: Any = None
@@ -232,9 +261,11 @@ def _talosctl(documents: list[Any], name: str) -> tuple[list[_Candidate], list[D
                     "run talosctl for one node per file: talosctl -n NODE get links -o yaml",
                 )
             )
+        link_name = metadata.get("id")
+        if spec.get("kind") in VIRTUAL_KINDS and isinstance(link_name, str) and link_name:
+            virtual.append(VirtualLinkFact(link_name, VIRTUAL_KINDS[spec["kind"]], at / "metadata" / "id"))
         if spec.get("type") != "ether" or spec.get("kind"):
             continue
-        link_name = metadata.get("id")
         if not isinstance(link_name, str) or not link_name:
             problems.append(_unrecognised(at / "metadata" / "id", "the link has no name (metadata.id)"))
             continue
@@ -254,7 +285,9 @@ def _is_ip_link(entry: Any) -> bool:
     return isinstance(entry, dict) and "ifname" in entry and "link_type" in entry
 
 
-def _ip_link(entries: list[Any], name: str) -> tuple[list[_Candidate], list[Diagnostic]]:
+def _ip_link(
+    entries: list[Any], name: str, virtual: list[VirtualLinkFact]
+) -> tuple[list[_Candidate], list[Diagnostic]]:
     candidates: list[_Candidate] = []
     problems: list[Diagnostic] = []
     for index, entry in enumerate(entries):
@@ -266,9 +299,12 @@ def _ip_link(entries: list[Any], name: str) -> tuple[list[_Candidate], list[Diag
         is_virtual = (
             "link" in entry or "link_index" in entry or (isinstance(linkinfo, dict) and "info_kind" in linkinfo)
         )
+        link_name = entry.get("ifname")
+        kind = linkinfo.get("info_kind") if isinstance(linkinfo, dict) else None
+        if kind in VIRTUAL_KINDS and isinstance(link_name, str) and link_name:
+            virtual.append(VirtualLinkFact(link_name, VIRTUAL_KINDS[kind], at / "ifname"))
         if entry.get("link_type") != "ether" or is_virtual:
             continue
-        link_name = entry.get("ifname")
         if not isinstance(link_name, str) or not link_name:
             problems.append(_unrecognised(at / "ifname", "the link has no name (ifname)"))
             continue
@@ -282,7 +318,9 @@ def _ip_link(entries: list[Any], name: str) -> tuple[list[_Candidate], list[Diag
     return candidates, problems
 
 
-def _ansible(document: dict[Any, Any], name: str) -> tuple[list[_Candidate], list[Diagnostic]]:
+def _ansible(
+    document: dict[Any, Any], name: str, virtual: list[VirtualLinkFact]
+) -> tuple[list[_Candidate], list[Diagnostic]]:
     # `--tree` output wraps the facts in ansible_facts; a jsonfile fact cache holds them bare.
     wrapped = "ansible_facts" in document
     facts = document["ansible_facts"] if wrapped else document
@@ -302,6 +340,13 @@ def _ansible(document: dict[Any, Any], name: str) -> tuple[list[_Candidate], lis
                 )
             )
             continue
+        # bonds ("bonding") and bridges have their own type (a VLAN is "ether" like a NIC)
+        kind = VIRTUAL_KINDS.get(entry["type"]) if isinstance(entry.get("type"), str) else None
+        if kind is not None:
+            device = entry.get("device")
+            virtual.append(
+                VirtualLinkFact(device if isinstance(device, str) and device else str(interface), kind, at / key)
+            )
         # Ansible types a link by the sysfs type only, so VLANs, veths and VXLANs are "ether"
         # too; a physical NIC is the one with a bus device (pciid) and usually a driver module.
         if entry.get("type") != "ether" or not ("pciid" in entry or "module" in entry):

@@ -13,7 +13,8 @@ from dataclasses import replace
 
 from netgen.diagnostics import Code, Diagnostic, Severity
 from netgen.load.facts import HostFacts, LinkFact
-from netgen.model import Cluster, Host, Nic
+from netgen.model import Bond, Bridge, Cluster, Host, Nic, Vlan, describe
+from netgen.targets import kernel_name
 
 UNKNOWN_FACTS_HOST = Code(
     "NG403",
@@ -57,12 +58,38 @@ MODEL_CONTRADICTS_FACTS = Code(
     """,
 )
 
+VIRTUAL_NOT_IN_INVENTORY = Code(
+    "NG408",
+    Severity.WARNING,
+    "facts show a bond or VLAN the inventory lacks",
+    """
+    The host's facts show a bond or VLAN that none of the host's `bonds` or `vlans` in the
+    inventory is (by kernel name). Bonds and VLANs are host network configuration, and netgen
+    configures the links the inventory describes and nothing else, so this one would no longer
+    be configured once the patch is applied. Describe it in the inventory, or collect the facts
+    again if it is gone. (Bridges are not reported: container runtimes and CNIs create their
+    own, such as cni0 or docker0.)
+    """,
+)
+VIRTUAL_KIND_CONTRADICTS = Code(
+    "NG409",
+    Severity.ERROR,
+    "link kind contradicts facts",
+    """
+    The inventory describes a bond, VLAN or bridge whose kernel name the host's facts show as
+    another kind of link (a bond where the host has a bridge, say). One of them is wrong: fix
+    the inventory, or collect the facts again.
+    """,
+)
+
 #: the codes this stage reports, for the table in :mod:`netgen.codes`
 CODES = (
     UNKNOWN_FACTS_HOST,
     MAC_NOT_IN_FACTS,
     NAME_CONTRADICTS_FACTS,
     MODEL_CONTRADICTS_FACTS,
+    VIRTUAL_NOT_IN_INVENTORY,
+    VIRTUAL_KIND_CONTRADICTS,
 )
 
 # inventory models name the NIC; drivers that are named differently map to that name
@@ -97,7 +124,7 @@ def apply_facts(
         replace(
             cluster,
             hosts=tuple(
-                _apply_host(host, by_host[(cluster.name, host.name)], diagnostics)
+                _apply_host(cluster, host, by_host[(cluster.name, host.name)], diagnostics)
                 if (cluster.name, host.name) in by_host
                 else host
                 for host in cluster.hosts
@@ -133,7 +160,7 @@ def _match_host(
     return None
 
 
-def _apply_host(host: Host, host_facts: HostFacts, diagnostics: list[Diagnostic]) -> Host:
+def _apply_host(cluster: Cluster, host: Host, host_facts: HostFacts, diagnostics: list[Diagnostic]) -> Host:
     nics = []
     for nic in host.nics:
         link = host_facts.link(nic.mac)
@@ -148,7 +175,39 @@ def _apply_host(host: Host, host_facts: HostFacts, diagnostics: list[Diagnostic]
             nics.append(nic)
         else:
             nics.append(_apply_link(host, nic, link, diagnostics))
-    return replace(host, nics=tuple(nics))
+    applied = replace(host, nics=tuple(nics))
+    _match_virtual(cluster, applied, host_facts, diagnostics)
+    return applied
+
+
+def _match_virtual(cluster: Cluster, host: Host, host_facts: HostFacts, diagnostics: list[Diagnostic]) -> None:
+    """Each bond, VLAN and bridge of the facts is one of the inventory's, or reported."""
+    logical: tuple[Bond | Vlan | Bridge, ...] = (*host.bonds, *host.vlans, *host.bridges)
+    described = {name: link for link in logical if (name := kernel_name(cluster, host, link)) is not None}
+    for fact in host_facts.virtual:
+        link = described.get(fact.name)
+        if link is None and fact.kind == "bridge":
+            continue  # runtimes and CNIs make bridges of their own (cni0, docker0)
+        if link is None:
+            diagnostics.append(
+                VIRTUAL_NOT_IN_INVENTORY.at(
+                    fact.origin,
+                    f"host {host.name} has {fact.kind} {fact.name}, which the inventory does not describe",
+                    f"add it to the host's `{fact.kind}s`, or collect the facts again",
+                )
+            )
+        elif _kind(link) != fact.kind:
+            diagnostics.append(
+                VIRTUAL_KIND_CONTRADICTS.at(
+                    link.origin / "name" if not isinstance(link, Vlan) or link.name else link.origin,
+                    f"host {host.name}: {describe(link)} is a {fact.kind} in {host_facts.origin.file}",
+                    "check which link the host really has",
+                )
+            )
+
+
+def _kind(link: Bond | Vlan | Bridge) -> str:
+    return "bond" if isinstance(link, Bond) else "vlan" if isinstance(link, Vlan) else "bridge"
 
 
 def _apply_link(host: Host, nic: Nic, link: LinkFact, diagnostics: list[Diagnostic]) -> Nic:

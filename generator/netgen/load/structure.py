@@ -1,11 +1,14 @@
 """Structural validation of the inventory against ``schemas/inventory.schema.json``.
 
 The schema is the single source of truth for the inventory's shape; this module only
-turns jsonschema's errors into diagnostics with a location and a useful hint.
+turns jsonschema's errors into diagnostics with a location and a useful hint. The file
+leaves the supported Talos versions to :data:`netgen.targets.TALOS`:
+:func:`inventory_schema` fills them in, for validation and for ``netgen schema``.
 """
 
 from __future__ import annotations
 
+import copy
 import difflib
 import json
 from collections.abc import Iterable, Iterator
@@ -19,6 +22,7 @@ from jsonschema.protocols import Validator
 from netgen.diagnostics import Code, Diagnostic, Origin, PathPart, Severity
 from netgen.parallel import weighed_map
 from netgen.resources import SchemaValidator, inline_references, schema
+from netgen.targets import TALOS, TALOS_DEFAULT
 
 WRONG_TYPE = Code(
     "NG010",
@@ -87,11 +91,34 @@ _InventoryValidator: type[Validator] = validators.extend(  # type: ignore[no-unt
 )
 
 
+#: the keys down to ``talos.version`` in the inventory schema, whose versions come from the table
+_TALOS_VERSION = ("$defs", "cluster", "properties", "talos", "properties", "version")
+
+
+@cache
+def inventory_schema() -> dict[str, Any]:
+    """The inventory schema: ``schemas/inventory.schema.json`` with ``talos.version``'s enum,
+    default and hint made from :data:`netgen.targets.TALOS`. netgen validates with it and
+    ``netgen schema`` prints it."""
+    filled = copy.deepcopy(schema("inventory"))
+    parent, key = filled, _TALOS_VERSION[-1]
+    for step in _TALOS_VERSION[:-1]:
+        parent = parent[step]
+    versions = [str(target.version) for target in TALOS]
+    development = ", ".join(f'"{target.version}"' for target in TALOS if target.development)
+    branch = f"{development}: the Talos development branch" if development else ""
+    description = f'{parent[key]["description"]} Default "{TALOS_DEFAULT}"' + (f"; {branch}." if branch else ".")
+    supported = f'"{versions[0]}" to "{versions[-1]}"' + (f" ({branch})" if branch else "")
+    hint = f"supported Talos targets are {supported}; write the version quoted (1.10 unquoted is the number 1.1)"
+    parent[key] = {"description": description, "enum": versions, "x-hint": hint}
+    return filled
+
+
 @cache
 def _validators() -> tuple[Validator, Validator]:
     """The inventory without its clusters, and one cluster: clusters are checked apart, on
     every core for a large fleet."""
-    inventory = schema("inventory")
+    inventory = inventory_schema()
     definitions = inventory["$defs"]
     clusters = {k: v for k, v in inventory["properties"]["clusters"].items() if k != "items"}
     top = {**inventory, "properties": {**inventory["properties"], "clusters": clusters}}

@@ -101,8 +101,18 @@ class Version:
         return f"{self.major}.{self.minor}"
 
 
+class _Carrier:
+    """What every kind of link that can carry a network answers: its static addresses."""
+
+    __slots__ = ()
+    addresses: tuple[IPInterface, ...]
+
+    def static_address(self, family: Family) -> IPInterface | None:
+        return next((a for a in self.addresses if a.version == family.version), None)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Nic:
+class Nic(_Carrier):
     mac: MacAddress
     network: str | None
     addresses: tuple[IPInterface, ...]
@@ -113,6 +123,9 @@ class Nic:
     name_origin: Origin | None = None
     #: where ``model`` came from: the inventory's ``model`` key or a facts file's driver
     model_origin: Origin | None = None
+    mtu: int | None = None
+    #: turn off the checksum and tunnel offloads that break VXLAN on vmxnet3 (failure F3)
+    disable_offloads: bool = False
 
     @property
     def interface_name(self) -> str | None:
@@ -126,8 +139,61 @@ class Nic:
         selects the NIC otherwise."""
         return None if self.name is None or is_unstable_name(self.name) else self.name
 
-    def static_address(self, family: Family) -> IPInterface | None:
-        return next((a for a in self.addresses if a.version == family.version), None)
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Bond(_Carrier):
+    """A bond of NICs, selected by MAC; its ``name`` is the kernel name Talos gives it."""
+
+    name: str
+    #: the member NICs' MACs, in the inventory's order
+    members: tuple[MacAddress, ...]
+    mode: str
+    lacp_rate: str | None
+    hash_policy: str | None
+    miimon: int | None
+    network: str | None
+    addresses: tuple[IPInterface, ...]
+    mtu: int | None
+    origin: Origin
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Vlan(_Carrier):
+    """A VLAN on a NIC (``parent`` a MAC), a bond or a bridge (``parent`` its name)."""
+
+    id: int
+    parent: str
+    #: the kernel name asked for (Talos 1.12 and later); None: ``<parent>.<id>``
+    name: str | None
+    network: str | None
+    addresses: tuple[IPInterface, ...]
+    mtu: int | None
+    origin: Origin
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Bridge(_Carrier):
+    """A bridge over NICs (by MAC), bonds or VLANs (by name)."""
+
+    name: str
+    members: tuple[str, ...]
+    stp: bool
+    network: str | None
+    addresses: tuple[IPInterface, ...]
+    mtu: int | None
+    origin: Origin
+
+
+Link = Nic | Bond | Vlan | Bridge
+
+
+def describe(link: Link) -> str:
+    """A link as messages name it."""
+    if isinstance(link, Nic):
+        return f"NIC {link.mac}"
+    if isinstance(link, Vlan):
+        return f"VLAN {link.id} on {link.parent}"
+    return f"{'bond' if isinstance(link, Bond) else 'bridge'} {link.name}"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -137,13 +203,96 @@ class Host:
     nics: tuple[Nic, ...]
     node_ip_exclude: tuple[IPNetwork, ...]
     origin: Origin
+    bonds: tuple[Bond, ...] = ()
+    vlans: tuple[Vlan, ...] = ()
+    bridges: tuple[Bridge, ...] = ()
+    #: the host's own resolvers and time servers; None: the cluster's
+    nameservers: tuple[IPAddress, ...] | None = None
+    time_servers: tuple[str, ...] | None = None
+    #: whether the cluster's Talos target writes the multi-document network config, which
+    #: names VLANs itself (see :meth:`kernel_name`)
+    multidoc: bool = True
 
     @property
     def is_controlplane(self) -> bool:
         return self.role is Role.CONTROLPLANE
 
-    def nic_on(self, network: str) -> Nic | None:
-        return next((nic for nic in self.nics if nic.network == network), None)
+    @property
+    def links(self) -> tuple[Link, ...]:
+        """Every link the inventory describes for this host: NICs, bonds, VLANs, bridges."""
+        return (*self.nics, *self.bonds, *self.vlans, *self.bridges)
+
+    def link_on(self, network: str) -> Link | None:
+        """The link that carries ``network`` on this host (a NIC, bond, VLAN or bridge)."""
+        return next((link for link in self.links if link.network == network), None)
+
+    def nic(self, mac: MacAddress) -> Nic | None:
+        return next((nic for nic in self.nics if nic.mac == mac), None)
+
+    def _by_mac(self, reference: str) -> Nic | None:
+        try:
+            return self.nic(MacAddress.parse(reference))
+        except ValueError:
+            return None
+
+    def parent(self, vlan: Vlan) -> Nic | Bond | Bridge | None:
+        """A VLAN's parent: a NIC by its MAC, or a bond or bridge by its name."""
+        masters: tuple[Bond | Bridge, ...] = (*self.bonds, *self.bridges)
+        return self._by_mac(vlan.parent) or next((m for m in masters if m.name == vlan.parent), None)
+
+    def member(self, reference: str) -> Nic | Bond | Vlan | None:
+        """A bridge member: a NIC by its MAC, or a bond or VLAN by its (kernel) name."""
+        named: tuple[Bond | Vlan, ...] = (
+            *(b for b in self.bonds if b.name == reference),
+            *(v for v in self.vlans if self.kernel_name(v) == reference),
+        )
+        return self._by_mac(reference) or next(iter(named), None)
+
+    def masters(self) -> dict[Link, list[Bond | Bridge]]:
+        """The bonds and bridges that take each link as a member."""
+        taken: dict[Link, list[Bond | Bridge]] = {}
+        for bond in self.bonds:
+            for mac in bond.members:
+                if (nic := self.nic(mac)) is not None and bond not in taken.setdefault(nic, []):
+                    taken[nic].append(bond)
+        for bridge in self.bridges:
+            for reference in bridge.members:
+                if (link := self.member(reference)) is not None and bridge not in taken.setdefault(link, []):
+                    taken[link].append(bridge)
+        return taken
+
+    def kernel_name(self, link: Link) -> str | None:
+        """The kernel name of a link when it can be known: a NIC's (not an ``enx`` altname),
+        a bond's or bridge's own name, a VLAN's asked-for name (multi-document Talos) or
+        ``<parent>.<id>``, where a multi-document config names a VLAN on a NIC of unknown name
+        ``vlan<id>``. None where it cannot be known before the host runs."""
+        multidoc = self.multidoc
+        if isinstance(link, Nic):
+            return link.interface_name
+        if isinstance(link, Bond | Bridge):
+            return link.name
+        if multidoc and link.name is not None:
+            return link.name
+        parent = self.parent(link)
+        if isinstance(parent, Nic):
+            # a multi-document config names the VLAN after a name it configures the NIC by;
+            # the legacy one lets Talos name it after the NIC's name on the host
+            parent_name = parent.link_name if multidoc else parent.interface_name
+        else:
+            parent_name = parent.name if parent is not None else None
+        if parent_name is None:
+            return f"vlan{link.id}" if multidoc else None
+        return f"{parent_name}.{link.id}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StaticRoute:
+    """A route beyond the default one, on whichever link carries its network."""
+
+    destination: IPNetwork
+    gateway: IPAddress
+    metric: int | None
+    origin: Origin
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -154,6 +303,7 @@ class Network:
     mtu: int | None
     node_ip_exclude: tuple[IPNetwork, ...]
     origin: Origin
+    routes: tuple[StaticRoute, ...] = ()
 
     @property
     def families(self) -> tuple[Family, ...]:
@@ -295,6 +445,9 @@ class Cluster:
     attachments: tuple[Attachment, ...] = ()
     vclusters: tuple[VCluster, ...] = ()
     origin: Origin
+    nameservers: tuple[IPAddress, ...] = ()
+    search_domains: tuple[str, ...] = ()
+    time_servers: tuple[str, ...] = ()
     #: the network holding the first VIP (checks make sure all VIPs share it)
     vip_network: Network | None = field(init=False, compare=False, repr=False)
     #: the network whose addresses kubelet and etcd use (defaults: docs/inventory.md)
@@ -319,7 +472,7 @@ class Cluster:
     def address_owners(self, *, vips: bool = True) -> dict[IPAddress, str]:
         """Every address something owns (host addresses, gateways, and the VIPs), with its owner."""
         owners: dict[IPAddress, str] = {
-            a.ip: f"the address of host {h.name}" for h in self.hosts for nic in h.nics for a in nic.addresses
+            a.ip: f"the address of host {h.name}" for h in self.hosts for link in h.links for a in link.addresses
         }
         owners |= {g: f"the gateway of network {n.name}" for n in self.networks for g in n.gateways}
         if vips:

@@ -47,7 +47,7 @@ def node_ip_selection(cluster: Cluster, host: Host) -> NodeIPSelection | None:
     static address selects the node network's prefix of that family.
     """
     network = cluster.node_network
-    nic = host.nic_on(network.name) if network is not None else None
+    nic = host.link_on(network.name) if network is not None else None
     if network is None or nic is None:
         return None
     positives: list[IPNetwork] = []
@@ -63,8 +63,8 @@ def node_ip_selection(cluster: Cluster, host: Host) -> NodeIPSelection | None:
 
 def has_dynamic_ipv6(cluster: Cluster, host: Host) -> bool:
     """Whether SLAAC or DHCPv6 can give the host several IPv6 addresses to choose from."""
-    for nic in host.nics:
-        network = cluster.network(nic.network)
-        if network is not None and network.cidr(Family.IPV6) is not None and nic.static_address(Family.IPV6) is None:
+    for link in host.links:
+        network = cluster.network(link.network)
+        if network is not None and network.cidr(Family.IPV6) is not None and link.static_address(Family.IPV6) is None:
             return True
     return False

@@ -16,6 +16,7 @@ from typing import Any
 
 from netgen.model import Attachment, Cluster, Family, Ipam, IpamType, IPNetwork
 from netgen.plan.artifact import Artifact
+from netgen.targets import kernel_name
 
 CNI_VERSION = "1.0.0"  # reference plugins before 1.6 refuse 1.1.0; Debian bookworm ships 1.1.1
 KUBE_OVN_SOCKET = "/run/openvswitch/kube-ovn-daemon.sock"
@@ -55,7 +56,10 @@ def plan(cluster: Cluster) -> Iterator[Artifact]:
 def attachment_plan(cluster: Cluster, attachment: Attachment) -> AttachmentPlan:
     network = cluster.network(attachment.network)
     master = next(
-        nic.interface_name for host in cluster.hosts if (nic := host.nic_on(attachment.network)) and nic.interface_name
+        name
+        for host in cluster.hosts
+        if (link := host.link_on(attachment.network)) is not None
+        and (name := kernel_name(cluster, host, link)) is not None
     )
     capabilities = {"mac": True} if attachment.mac is None else {}
     if attachment.ipam.type is IpamType.STATIC:

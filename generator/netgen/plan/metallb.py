@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from netgen.model import AddressRange, Cluster, Pool
 from netgen.plan.artifact import Artifact
+from netgen.targets import kernel_name
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +78,11 @@ def _advertisements(cluster: Cluster, pool: Pool) -> tuple[Advertisement, ...]:
     and named after the interface (the name stays when hosts are added or removed)."""
     if pool.l2_network is None:
         return ()
-    named = [(host.name, nic.interface_name) for host in cluster.hosts if (nic := host.nic_on(pool.l2_network))]
+    named = [
+        (host.name, kernel_name(cluster, host, link))
+        for host in cluster.hosts
+        if (link := host.link_on(pool.l2_network)) is not None
+    ]
     if not named or any(name is None for _, name in named):
         return (Advertisement(pool.name, (), ()),)
     hosts_by_name: dict[str, list[str]] = {}
