@@ -945,9 +945,46 @@ def _metallb(draw: Draw, networks: list[NetworkPlan], outside: dict[str, Allocat
         if draw(st.booleans()):
             pool["l2"] = {"network": draw(st.sampled_from(networks)).name}
         pools.append(pool)
+    peers = _bgp_peers(draw, networks)
+    if peers:
+        metallb["bgp"] = {"peers": peers}
+        if draw(st.booleans()):
+            metallb["version"] = draw(st.sampled_from(["0.14", "0.15", "0.16"]))
+        for pool in pools:
+            if draw(st.booleans()):
+                pool["bgp"] = _bgp_announcement(draw, peers)
     if pools or draw(st.booleans()):
         metallb["pools"] = pools
     return metallb
+
+
+def _bgp_announcement(draw: Draw, peers: list[dict[str, Any]]) -> dict[str, Any]:
+    """The defaults and full-length aggregation always fit the pool."""
+    advertisement: dict[str, Any] = {}
+    if draw(st.booleans()):
+        advertisement["aggregationLength"] = 32
+    if draw(st.booleans()):
+        advertisement["peers"] = [draw(st.sampled_from(peers))["name"]]
+    if draw(st.booleans()):
+        advertisement["communities"] = ["64512:100"]
+    return advertisement
+
+
+def _bgp_peers(draw: Draw, networks: list[NetworkPlan]) -> list[dict[str, Any]]:
+    """Up to two routers, each on a network every host has a NIC on, sharing one myASN."""
+    everywhere = [n for n in networks if n.everywhere and n.allocators]
+    if not everywhere or not draw(st.booleans()):
+        return []
+    my_asn = draw(st.integers(1, 2**32 - 1))
+    peers = []
+    for name in unique_labels(draw, draw(st.integers(1, 2)), st.sampled_from(["tor-a", "tor-b"]) | label()):
+        allocator = draw(st.sampled_from(list(draw(st.sampled_from(everywhere)).allocators.values())))
+        run = allocator.draw_run(draw, 1)
+        if run is None:
+            continue
+        asn = draw(st.sampled_from([my_asn, draw(st.integers(1, 2**32 - 1))]))
+        peers.append({"name": name, "address": str(allocator.ip(run[0])), "asn": asn, "myASN": my_asn})
+    return peers
 
 
 def _attachments(  # noqa: PLR0912
@@ -956,6 +993,7 @@ def _attachments(  # noqa: PLR0912
     attachments: list[dict[str, Any]] = []
     seen: set[tuple[str, str]] = set()
     subnets: set[str] = set()
+    kube_ovn_networks: set[str] = set()
     for _ in range(draw(st.integers(1, 3))):
         name, namespace = draw(label()), draw(label())
         subnet = f"{namespace}-{name}"
@@ -972,29 +1010,32 @@ def _attachments(  # noqa: PLR0912
             attachment["mac"] = mac_text(draw, macs.draw(draw))  # warns: one pod at a time (NG604)
         elif draw(st.booleans()):
             attachment["mac"] = "perPod"
-        kinds = ["kube-ovn", "static", "none"]
+        kinds = ["kube-ovn", "whereabouts", "dhcp", "static", "none"]
         if fixed or host_count == 1:
             kinds.append("host-local")  # else pods on two nodes may get one address (NG611)
-        if subnet in subnets:
-            kinds.remove("kube-ovn")  # the cluster-wide Subnet <namespace>-<name> would clash (NG101)
+        if subnet in subnets or network.name in kube_ovn_networks:
+            # the cluster-wide Subnet <namespace>-<name> would clash (NG101), and Kube-OVN refuses
+            # a second Subnet over the network's prefixes even with disjoint excludes (NG612)
+            kinds.remove("kube-ovn")
         kind = draw(st.sampled_from(kinds))
-        if kind in ("kube-ovn", "host-local"):
+        if kind in ("kube-ovn", "host-local", "whereabouts"):
             ipam = _allocating_ipam(draw, kind, network)
             if ipam is None:
                 kind = "static"
             else:
                 attachment["ipam"] = ipam
-        if kind in ("static", "none") and (kind == "static" or draw(st.booleans())):
+        if kind in ("static", "none", "dhcp") and (kind != "none" or draw(st.booleans())):
             attachment["ipam"] = {"type": kind}
         seen.add((namespace, name))
         if kind == "kube-ovn":
             subnets.add(subnet)
+            kube_ovn_networks.add(network.name)
         attachments.append(attachment)
     return attachments
 
 
 def _allocating_ipam(draw: Draw, kind: str, network: NetworkPlan) -> dict[str, Any] | None:
-    """Kube-OVN or host-local IPAM over the network's prefixes that hands out only a free
+    """Kube-OVN, host-local or whereabouts IPAM over the network's prefixes that hands out only a free
     window: everything else (hosts, gateways, VIPs, pools, other attachments) is excluded
     (NG605, NG606, NG608, NG609; MetalLB pools avoid the window, NG502)."""
     cidrs, gateways, exclude = [], [], []

@@ -314,11 +314,77 @@ def prepare_for_run(
                 plugin["ipam"] = {"type": "static", "addresses": _subnet_address(docs, ipam["provider"])}
             case "host-local":
                 ipam["dataDir"] = str(box.host_local_dir)
+            case "whereabouts":
+                # whereabouts keeps its leases in Kubernetes CRs (no API here): run the chain with the
+                # addresses its range logic hands out first to an empty pool (whereabouts_first_addresses)
+                plugin["ipam"] = {"type": "static", "addresses": whereabouts_first_addresses(ipam)}
+            case "dhcp":
+                # the dhcp plugin needs its daemon and a DHCP server on the segment: the chain runs with
+                # a TEST-NET address instead, the dhcp IPAM config is checked by test_dhcp_ipam_config
+                assert ipam == {"type": "dhcp"}, ipam
+                plugin["ipam"] = {"type": "static", "addresses": [{"address": TEST_NET_ADDRESS}]}
             case "static":
                 pass
             case other:
                 pytest.fail(f"IPAM type {other!r} cannot be run locally; extend tests/test_cni.py")
     return run
+
+
+#: every key whereabouts reads from its IPAM config (k8snetworkplumbingwg/whereabouts pkg/types/types.go
+#: IPAMConfig, v0.9.4), and those of one ipRanges entry (RangeConfiguration)
+WHEREABOUTS_KEYS = {
+    "type", "range", "range_start", "range_end", "exclude", "ipRanges", "gateway", "routes", "dns", "addresses",
+    "enable_overlapping_ranges", "network_name", "node_slice_size", "kubernetes", "configuration_path",
+    "log_file", "log_level", "leader_lease_duration", "leader_renew_deadline", "leader_retry_period",
+    "reconciler_cron_expression", "sleep_for_race",
+}  # fmt: skip
+WHEREABOUTS_RANGE_KEYS = {"range", "range_start", "range_end", "exclude"}
+
+
+def whereabouts_ranges(ipam: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The ranges whereabouts allocates from: the top-level ``range`` (with the top-level
+    ``range_start``/``range_end``/``exclude``) as entry 0, then ``ipRanges`` (config.go)."""
+    ranges: list[Mapping[str, Any]] = []
+    if "range" in ipam:
+        ranges.append({k: ipam[k] for k in WHEREABOUTS_RANGE_KEYS if k in ipam})
+    ranges += ipam.get("ipRanges", [])
+    return ranges
+
+
+def whereabouts_first_addresses(ipam: Mapping[str, Any]) -> list[dict[str, str]]:
+    """What whereabouts hands out first from an empty pool, one address per range: the lowest
+    address in [max(range_start, network+1), min(range_end, broadcast-1)] outside every
+    ``exclude`` CIDR (allocate.IterateForAssignment, iphelpers.GetIPRange: the span is the
+    same for IPv4 and IPv6). It must never be the ``gateway``, which whereabouts does not skip."""
+    assert set(ipam) <= WHEREABOUTS_KEYS, sorted(set(ipam) - WHEREABOUTS_KEYS)
+    addresses = []
+    for entry in whereabouts_ranges(ipam):
+        assert set(entry) <= WHEREABOUTS_RANGE_KEYS, entry
+        network = ipaddress.ip_network(entry["range"], strict=True)
+        low, high = int(network.network_address) + 1, int(network.broadcast_address) - 1
+        if "range_start" in entry:
+            start = int(ipaddress.ip_address(entry["range_start"]))
+            assert low <= start <= high, f"range_start {entry['range_start']} outside {network}: whereabouts ignores it"
+            low = start
+        if "range_end" in entry:
+            end = int(ipaddress.ip_address(entry["range_end"]))
+            assert low <= end <= high, f"range_end {entry['range_end']} outside {network}: whereabouts ignores it"
+            high = end
+        excluded = [ipaddress.ip_network(e, strict=True) for e in entry.get("exclude", [])]
+        assert all(e.version == network.version for e in excluded), excluded
+        make = ipaddress.IPv4Address if network.version == 4 else ipaddress.IPv6Address
+        candidate = low
+        while candidate <= high:
+            hole = next((e for e in excluded if make(candidate) in e), None)
+            if hole is None:
+                break
+            candidate = int(hole.broadcast_address) + 1
+        assert candidate <= high, f"{entry}: nothing left to hand out"
+        address = make(candidate)
+        assert str(address) != ipam.get("gateway"), f"whereabouts would hand out its gateway {address}"
+        addresses.append({"address": f"{address}/{network.prefixlen}"})
+    assert addresses, f"whereabouts IPAM without a range: {ipam}"
+    return addresses
 
 
 @dataclass(frozen=True)
@@ -773,3 +839,74 @@ def test_runtime_errors_and_timeout(tmp_path: Path) -> None:
         runtime.add(network("absent"), rt)
     with pytest.raises(CniError, match="invalid plugin type"):
         runtime.add(network("../bin/sh"), rt)
+
+
+# --- whereabouts and dhcp IPAM (no Kubernetes API, no DHCP server here) ------------------------------------------
+
+
+def _golden_ipams(kind: str) -> list[tuple[Path, dict[str, Any]]]:
+    found = []
+    for path in GOLDEN_ATTACHMENTS:
+        for plugin in _attachment(_nad_documents(path))[1]["plugins"]:
+            if (plugin.get("ipam") or {}).get("type") == kind:
+                found.append((path, plugin["ipam"]))
+    return found
+
+
+def _span(entry: Mapping[str, Any]) -> Iterator[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+    """Every address whereabouts may hand out from one range (small ranges only)."""
+    network = ipaddress.ip_network(entry["range"])
+    low = int(ipaddress.ip_address(entry.get("range_start", network.network_address + 1)))
+    high = int(ipaddress.ip_address(entry.get("range_end", network.broadcast_address - 1)))
+    excluded = [ipaddress.ip_network(e) for e in entry.get("exclude", [])]
+    make = ipaddress.IPv4Address if network.version == 4 else ipaddress.IPv6Address
+    for value in range(low, min(high, low + 4096) + 1):
+        if not any(make(value) in e for e in excluded):
+            yield make(value)
+
+
+def test_whereabouts_golden_configs_as_whereabouts_reads_them() -> None:
+    """whereabouts cannot run here (its leases are Kubernetes CRs): its range logic is reproduced in
+    whereabouts_first_addresses and every golden config is checked against the keys and rules of
+    whereabouts v0.9.4 (pkg/types/types.go, pkg/config/config.go)."""
+    ipams = _golden_ipams("whereabouts")
+    assert ipams, "no golden attachment uses whereabouts IPAM"
+    for path, ipam in ipams:
+        ranges = whereabouts_ranges(ipam)
+        assert ipam["network_name"], path  # attachments on one network share pools and reservations
+        assert ipam["enable_overlapping_ranges"] is True, path
+        if "ipRanges" in ipam:
+            # with ipRanges, a top-level exclude is dropped (OmitRanges = nil) and one gateway
+            # would be reported for both families
+            assert "exclude" not in ipam and "gateway" not in ipam and "range" not in ipam, path
+            assert len({ipaddress.ip_network(r["range"]).version for r in ranges}) == len(ranges), path
+        gateway = ipam.get("gateway")
+        for entry in ranges:
+            assert gateway is None or ipaddress.ip_address(gateway) not in set(_span(entry)), (path, gateway)
+        assert len(whereabouts_first_addresses(ipam)) == len(ranges)
+
+
+def test_whereabouts_first_addresses() -> None:
+    ipam = {
+        "type": "whereabouts",
+        "ipRanges": [
+            {"range": "2001:db8::/64", "range_start": "2001:db8::100"},
+            {"range": "10.0.0.0/24", "range_start": "10.0.0.2", "exclude": ["10.0.0.2/31", "10.0.0.4/32"]},
+        ],
+    }
+    assert whereabouts_first_addresses(ipam) == [{"address": "2001:db8::100/64"}, {"address": "10.0.0.5/24"}]
+    with pytest.raises(AssertionError, match="would hand out its gateway"):
+        whereabouts_first_addresses({"type": "whereabouts", "range": "10.0.0.0/24", "gateway": "10.0.0.1"})
+    with pytest.raises(AssertionError, match="whereabouts ignores it"):
+        whereabouts_first_addresses({"type": "whereabouts", "range": "10.0.0.0/24", "range_end": "10.0.0.255"})
+
+
+def test_dhcp_ipam_config() -> None:
+    """The reference dhcp plugin needs its daemon (``dhcp daemon``) and a DHCP server: the chains run with
+    static addresses instead, and the config is checked here: type only (daemonSocketPath defaults to
+    /run/cni/dhcp.sock, the daemon's socket), and the file's head says the daemon must run on every node."""
+    ipams = _golden_ipams("dhcp")
+    assert ipams, "no golden attachment uses dhcp IPAM"
+    for path, ipam in ipams:
+        assert ipam == {"type": "dhcp"}, path
+        assert "the CNI dhcp daemon" in path.read_text(encoding="utf-8"), path

@@ -28,6 +28,7 @@ from ruamel.yaml import YAML
 import netgen
 from netgen.model import Cluster, Family, VCluster, Version
 from netgen.targets import (
+    METALLB,
     TALOS,
     TALOS_KUBERNETES_DOCUMENTS_SINCE,
     TALOS_MULTIDOC_SINCE,
@@ -166,18 +167,44 @@ def _facts(case: Case) -> list[Path]:
 # (`x-kubernetes-validations`) cannot be checked here: a schema with any fails loudly instead of
 # being checked less than the API server checks it.
 
-METALLB_VERSIONS = ("v0.14.9", "v0.15.3", "v0.16.1")
-METALLB_KINDS = {"IPAddressPool", "L2Advertisement"}
+METALLB_VERSIONS = tuple(t.release for t in METALLB)
+METALLB_KINDS = {"IPAddressPool", "L2Advertisement", "BFDProfile", "BGPPeer", "BGPAdvertisement"}
 MULTUS_CRD = Path("multus-cni", "v4.3.0", "network-attachment-definitions.k8s.cni.cncf.io.crd.yaml")
 NAD = "NetworkAttachmentDefinition"
 ATTACHMENT_KINDS = {NAD, "Subnet"}  # no Kube-OVN CRD is stored upstream: Subnets are not validated here
 _SUBSCHEMA_LISTS = ("allOf", "anyOf", "oneOf")
 
 
+#: the CEL rules of the CRDs netgen writes for, each as the JSON Schema that checks the same on
+#: create (``False`` for a field netgen never writes: a document that sets it fails loudly)
+CEL_RULES: dict[str, Any] = {
+    # BGPPeer connectTime (1..65535 whole seconds): netgen writes no connectTime
+    "duration(self).getSeconds() >= 1 && duration(self).getSeconds() <= 65535": False,
+    "duration(self).getMilliseconds() % 1000 == 0": False,
+    # BGPPeer enableGracefulRestart is immutable: a transition rule, vacuous on create
+    "self == oldSelf": True,
+    # v0.16 BGPAdvertisement: serviceSelectors only with the default aggregation lengths
+    "!has(self.serviceSelectors) || self.serviceSelectors.size() == 0 || ((!has(self.aggregationLength) "
+    "|| self.aggregationLength == 32) && (!has(self.aggregationLengthV6) || self.aggregationLengthV6 == 128))": {
+        "if": {"required": ["serviceSelectors"], "properties": {"serviceSelectors": {"minItems": 1}}},
+        "then": {"properties": {"aggregationLength": {"const": 32}, "aggregationLengthV6": {"const": 128}}},
+    },
+}
+
+
+def _cel(node: dict[str, Any], at: str) -> list[Any]:
+    """The JSON Schema equivalents of a node's CEL rules; a rule without one fails loudly."""
+    equivalents = []
+    for validation in node.get("x-kubernetes-validations", []):
+        rule = " ".join(validation["rule"].split())
+        if rule not in CEL_RULES:
+            raise AssertionError(f"{at or '/'}: CEL rule {rule!r} has no JSON Schema equivalent in CEL_RULES")
+        equivalents.append(CEL_RULES[rule])
+    return equivalents
+
+
 def crd_json_schema(node: dict[str, Any], at: str = "") -> dict[str, Any]:
     """One structural OpenAPI v3 schema node as a JSON Schema node, as strict as the API server."""
-    if "x-kubernetes-validations" in node:
-        raise AssertionError(f"{at or '/'}: CEL rules (x-kubernetes-validations) cannot be checked by this test")
     out: dict[str, Any] = {}
     for key, value in node.items():
         if key.startswith("x-kubernetes-") or key == "nullable":
@@ -190,6 +217,8 @@ def crd_json_schema(node: dict[str, Any], at: str = "") -> dict[str, Any]:
             out[key] = [crd_json_schema(sub, f"{at}/{key}") for sub in value]
         else:
             out[key] = value
+    if cel := _cel(node, at):
+        out["allOf"] = [*out.get("allOf", []), *cel]
     if node.get("nullable") and "type" in out:
         out["type"] = [out["type"], "null"]
     if node.get("x-kubernetes-int-or-string"):
@@ -300,21 +329,35 @@ def metallb_block_ok(text: str) -> bool:
 def test_metallb_output_conforms(case: Case, version: str, upstream: Path) -> None:
     resources = metallb_resources(upstream, version)
     for path in metallb_files(case):
-        pools: set[tuple[str, str]] = set()
-        advertised: list[tuple[str, str, str]] = []
+        defined: set[tuple[str, str, str]] = set()
+        referred: list[tuple[str, str, str, str]] = []
         for index, document in enumerate(load_documents(path)):
             where = f"{path} document {index + 1}"
             check_resource(resources, document, where)
             kind, metadata, spec = document["kind"], document["metadata"], document["spec"]
             assert kind in METALLB_KINDS, f"{where}: {kind} in metallb.yaml"
+            namespace = metadata["namespace"]
+            defined.add((kind, namespace, metadata["name"]))
             if kind == "IPAddressPool":
-                pools.add((metadata["namespace"], metadata["name"]))
                 bad = [block for block in spec["addresses"] if not metallb_block_ok(block)]
                 assert not bad, f"{where}: MetalLB cannot parse {bad}"
-            else:
-                advertised += [(where, metadata["namespace"], name) for name in spec.get("ipAddressPools", [])]
-        for where, namespace, name in advertised:
-            assert (namespace, name) in pools, f"{where}: announces pool {namespace}/{name}, which is not in the file"
+            referred += [(where, "IPAddressPool", namespace, name) for name in spec.get("ipAddressPools", [])]
+            referred += [(where, "BGPPeer", namespace, name) for name in spec.get("peers", [])]
+            if "bfdProfile" in spec:
+                referred.append((where, "BFDProfile", namespace, spec["bfdProfile"]))
+            if kind == "BGPPeer":
+                # the webhook: myASN non-zero, no ebgpMultiHop on iBGP, not both passwords
+                assert spec["myASN"] != 0, where
+                assert not (spec.get("ebgpMultiHop") and spec["myASN"] == spec["peerASN"]), where
+                assert not ("password" in spec and "passwordSecret" in spec), where
+        for where, kind, namespace, name in referred:
+            assert (kind, namespace, name) in defined, f"{where}: refers to {kind} {namespace}/{name}, not in the file"
+
+
+def test_metallb_targets_are_stored(upstream: Path) -> None:
+    """Every MetalLB minor an inventory can target has its CRDs upstream, and every stored
+    release is a target: the test above validates each document against each of them."""
+    assert sorted(METALLB_VERSIONS) == sorted(p.name for p in (upstream / "metallb").glob("v*"))
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])

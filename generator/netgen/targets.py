@@ -67,6 +67,32 @@ VCLUSTER_DISTRO_UNTIL = {
 }
 
 
+@dataclass(frozen=True, slots=True)
+class MetalLBTarget:
+    version: Version
+    #: the release under ``../shared/upstream/metallb`` whose CRDs the output conforms to
+    release: str
+    #: FRR mode refuses peers with different ``myASN`` only where their node selectors share a
+    #: node (``checkFRRPeersCompatible``); before, any two peers with different ``myASN``
+    peers_checked_per_node: bool = False
+
+
+#: every MetalLB minor netgen writes for, oldest first. What netgen writes (``IPAddressPool``,
+#: ``L2Advertisement``, ``BFDProfile``, ``BGPAdvertisement`` v1beta1 and ``BGPPeer`` v1beta2)
+#: is the same for all of them; the minor picks the CRDs checked and the webhook's rules.
+METALLB: tuple[MetalLBTarget, ...] = (
+    MetalLBTarget(Version(0, 14), "v0.14.9"),
+    MetalLBTarget(Version(0, 15), "v0.15.3"),
+    MetalLBTarget(Version(0, 16), "v0.16.1", peers_checked_per_node=True),
+)
+#: the target of an inventory without ``metallb.version``
+METALLB_DEFAULT = Version(0, 15)
+
+
+def metallb_target(version: Version) -> MetalLBTarget:
+    return next(t for t in METALLB if t.version == version)
+
+
 def link_ref(host: Host, nic: Nic) -> str | None:
     """The name Talos documents use for a NIC: its stable kernel name, else its alias (named
     after its network, ``<bond>-port<n>`` for a bond or bridge member, ``nic-<mac>`` for a VLAN
@@ -118,6 +144,12 @@ def markdown() -> str:
         f"`KubeClusterConfig`, from {TALOS_KUBERNETES_DOCUMENTS_SINCE}.\n"
         f"- Bond and bridge members may be selected by MAC (a link alias) from {ENSLAVED_ALIAS_FIXED_IN} "
         "(talos#13519).\n\n"
+        "## MetalLB\n\n"
+        + "".join(
+            f"- {t.version}: CRDs of {t.release}{' (default)' if t.version == METALLB_DEFAULT else ''}\n"
+            for t in METALLB
+        )
+        + "\n"
         "## vcluster\n\n"
         f"- vcluster.yaml (top-level `serviceCIDR`, every distro) from {VCLUSTER_YAML_SINCE}; before it, "
         "only the k0s chart takes the service CIDR.\n"

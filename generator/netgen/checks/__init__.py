@@ -56,6 +56,15 @@ RULES: tuple[Rule, ...] = (
     metallb.pools_free,  # NG503
     metallb.l2_interfaces_known,  # NG504
     metallb.vmxnet3_offloads,  # NG505
+    metallb.pools_announced,  # NG506
+    metallb.peers_reachable,  # NG507
+    metallb.asns_valid,  # NG508
+    metallb.ibgp_single_hop,  # NG509
+    metallb.aggregation_fits,  # NG510
+    metallb.local_pref_agrees,  # NG511
+    metallb.one_password,  # NG512
+    metallb.bgp_names,  # NG513
+    metallb.one_local_asn,  # NG514
     attachments.one_master_name,  # NG601
     attachments.master_name_known,  # NG602
     attachments.attachment_mac_usable,  # NG603
@@ -67,6 +76,7 @@ RULES: tuple[Rule, ...] = (
     attachments.ipam_disjoint,  # NG609
     attachments.attachment_on_every_host,  # NG610
     attachments.host_local_single_node,  # NG611
+    attachments.kube_ovn_subnets_disjoint,  # NG612
     vclusters.service_cidr_settable,  # NG701
     vclusters.k0s_single_family,  # NG702
     vclusters.distro_in_version,  # NG703

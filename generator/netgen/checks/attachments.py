@@ -116,10 +116,10 @@ def fixed_mac_single_pod(cluster: Cluster) -> Iterator[Finding]:
 @cluster_rule("NG605", Severity.ERROR, "IPAM settings do not fit its type")
 def ipam_complete(cluster: Cluster) -> Iterator[Finding]:
     """
-    Kube-OVN and host-local IPAM hand out addresses from `ipam.cidrs`, so they need them, and
-    their `exclude` must leave something to hand out; `static` takes each pod's addresses
-    from its networks annotation and `none` configures no address, so neither takes `cidrs`,
-    `gateways` or `exclude`.
+    Kube-OVN, host-local and whereabouts IPAM hand out addresses from `ipam.cidrs`, so they
+    need them, and their `exclude` must leave something to hand out; `static` takes each
+    pod's addresses from its networks annotation, `dhcp` asks a DHCP server on the segment and
+    `none` configures no address, so none of these takes `cidrs`, `gateways` or `exclude`.
     """
     for attachment in cluster.attachments:
         ipam = attachment.ipam
@@ -131,7 +131,7 @@ def ipam_complete(cluster: Cluster) -> Iterator[Finding]:
             yield Finding(
                 (ipam.origin / extra).at_key(),
                 f"{ipam.type} IPAM takes no cidrs, gateways or exclude",
-                "remove them, or use kube-ovn or host-local IPAM",
+                "remove them, or use kube-ovn, whereabouts or host-local IPAM",
             )
         for index, cidr in enumerate(ipam.cidrs if needs_cidrs else ()):
             if not ipam.allocatable(cidr):
@@ -198,8 +198,8 @@ def ipam_on_network(cluster: Cluster) -> Iterator[Finding]:
 @cluster_rule("NG608", Severity.ERROR, "IPAM can hand out a used address")
 def ipam_avoids_used_addresses(cluster: Cluster) -> Iterator[Finding]:
     """
-    Kube-OVN or host-local IPAM could give a pod an address that a host, a gateway or a VIP
-    already uses, because that address lies in `ipam.cidrs` and no `exclude` entry covers it.
+    Kube-OVN, host-local or whereabouts IPAM could give a pod an address that a host, a
+    gateway or a VIP already uses, because that address lies in `ipam.cidrs` and no `exclude` entry covers it.
     Two machines would then answer for one address. Exclude it (a `first..last` range works).
     """
     used = cluster.address_owners()
@@ -220,24 +220,47 @@ def ipam_avoids_used_addresses(cluster: Cluster) -> Iterator[Finding]:
 @cluster_rule("NG609", Severity.ERROR, "two attachments hand out the same addresses")
 def ipam_disjoint(cluster: Cluster) -> Iterator[Finding]:
     """
-    Two attachments with Kube-OVN or host-local IPAM can hand out the same addresses: neither
-    knows about the other's leases, so two pods would get one address. Split the prefix
-    between them with `exclude`.
+    Two attachments on the same network can hand out the same addresses: Kube-OVN and
+    host-local IPAM do not know about another attachment's leases, so two pods on one layer-2
+    segment would get one address. Split the prefix between them with `exclude`, or give both
+    whereabouts IPAM. Attachments on different networks are different segments and may reuse
+    a prefix; two whereabouts attachments on one network may share or overlap prefixes, since
+    whereabouts keeps one pool per prefix and one reservation per address for each
+    `network_name` (netgen writes the attachment's network there and leaves
+    `enable_overlapping_ranges` on). Two Kube-OVN attachments with overlapping prefixes are
+    NG612.
     """
     seen: list[tuple[Attachment, AddressRange]] = []
     for attachment in (a for a in cluster.attachments if a.ipam.hands_out):
         blocks = [b for cidr in attachment.ipam.cidrs for b in attachment.ipam.allocatable(cidr)]
-        clash = next(((other, b) for other, block in seen for b in blocks if b.overlaps(block)), None)
+        clash = next(
+            (
+                (other, b)
+                for other, block in seen
+                if other.network == attachment.network and not _exempt_pair(other, attachment)
+                for b in blocks
+                if b.overlaps(block)
+            ),
+            None,
+        )
         if clash is not None:
             other, block = clash
             index = next(i for i, c in enumerate(attachment.ipam.cidrs) if block.first in c)
             yield Finding(
                 attachment.ipam.origin / "cidrs" / index,
                 f"attachments {other.namespace}/{other.name} and {attachment.namespace}/{attachment.name} "
-                f"can both hand out addresses of {block.text}",
-                "exclude each one's part of the prefix from the other",
+                f"on network {attachment.network} can both hand out addresses of {block.text}",
+                "exclude each one's part of the prefix from the other, or use whereabouts IPAM for both",
             )
         seen += [(attachment, b) for b in blocks]
+
+
+def _exempt_pair(one: Attachment, other: Attachment) -> bool:
+    """Pairs on one network that NG609 leaves alone: both whereabouts (one IPPool per prefix,
+    one OverlappingRangeIPReservation per address within the ``network_name``: no address is
+    handed out twice), or both Kube-OVN (overlapping Subnets are refused outright, NG612)."""
+    kinds = {one.ipam.type, other.ipam.type}
+    return kinds in ({IpamType.WHEREABOUTS}, {IpamType.KUBE_OVN})
 
 
 @cluster_rule("NG610", Severity.WARNING, "hosts without the attachment's network")
@@ -264,8 +287,8 @@ def host_local_single_node(cluster: Cluster) -> Iterator[Finding]:
     """
     host-local IPAM keeps its leases in a directory on each node, so pods on two nodes can get
     the same address. It is safe only when one pod (a fixed MAC) or one node uses the
-    attachment. Use Kube-OVN IPAM
-    (or another cluster-wide IPAM) when pods on several nodes attach.
+    attachment. Use Kube-OVN or whereabouts IPAM (cluster-wide) when pods on several nodes
+    attach.
     """
     for attachment in cluster.attachments:
         hosts = attachment_masters(cluster, attachment)
@@ -275,5 +298,42 @@ def host_local_single_node(cluster: Cluster) -> Iterator[Finding]:
                 attachment.ipam.origin / "type",
                 f"attachment {attachment.namespace}/{attachment.name} uses host-local IPAM on {len(hosts)} hosts: "
                 "pods on different nodes can get the same address",
-                "use kube-ovn IPAM, or keep the pods that use it on one node",
+                "use kube-ovn or whereabouts IPAM, or keep the pods that use it on one node",
             )
+
+
+@cluster_rule("NG612", Severity.ERROR, "Kube-OVN Subnets overlap")
+def kube_ovn_subnets_disjoint(cluster: Cluster) -> Iterator[Finding]:
+    """
+    Two attachments with Kube-OVN IPAM have overlapping prefixes. Kube-OVN's admission webhook
+    refuses the second `Subnet` ("subnet ... cidr ... is conflict with subnet ... cidr ...")
+    whenever two Subnets' `cidrBlock`s overlap, also when their `excludeIps` leave disjoint
+    addresses and when the attachments are on different networks: it allows overlapping
+    Subnets only in different VPCs or VLANs, and the IPAM-only Subnets netgen writes name
+    neither. Give each Kube-OVN attachment its own prefix (for example two halves of a /24),
+    or use whereabouts IPAM, which shares a prefix safely.
+    """
+    seen: list[tuple[Attachment, str]] = []
+    for attachment in (a for a in cluster.attachments if a.ipam.type is IpamType.KUBE_OVN):
+        subnet = f"{attachment.namespace}-{attachment.name}"
+        for index, cidr in enumerate(attachment.ipam.cidrs):
+            other = next(
+                (
+                    (o, name, c)
+                    for o, name in seen
+                    for c in o.ipam.cidrs
+                    if c.version == cidr.version and c.overlaps(cidr)
+                ),
+                None,
+            )
+            if other is not None:
+                _, other_subnet, other_cidr = other
+                yield Finding(
+                    attachment.ipam.origin / "cidrs" / index,
+                    f"Kube-OVN refuses Subnet {subnet}: its cidr {cidr} overlaps {other_cidr} of Subnet {other_subnet} "
+                    '("subnet ... cidr ... is conflict with subnet ..."), even with disjoint excludes; '
+                    "overlapping Subnets are allowed only in different VPCs or VLANs",
+                    "give each kube-ovn attachment its own prefix (split a /24 into two /25s), or use whereabouts IPAM",
+                )
+                break
+        seen.append((attachment, subnet))

@@ -16,6 +16,9 @@ from netgen.diagnostics import Code, Diagnostic, Origin, Severity
 from netgen.model import (
     AddressRange,
     Attachment,
+    BfdProfile,
+    BgpAdvertisement,
+    BgpPeer,
     Bond,
     Bridge,
     Cluster,
@@ -38,7 +41,7 @@ from netgen.model import (
     Version,
     Vlan,
 )
-from netgen.targets import TALOS_DEFAULT, TALOS_MULTIDOC_SINCE
+from netgen.targets import METALLB_DEFAULT, TALOS_DEFAULT, TALOS_MULTIDOC_SINCE
 
 INVALID_ADDRESS = Code(
     "NG020",
@@ -231,9 +234,64 @@ class _Builder:
                     auto_assign=pool.get("autoAssign", True),
                     l2_network=pool["l2"]["network"] if "l2" in pool else None,
                     origin=at,
+                    bgp=self.bgp_advertisements(pool.get("bgp"), at / "bgp"),
                 )
             )
-        return MetalLB(namespace=data.get("namespace", DEFAULT_METALLB_NAMESPACE), pools=tuple(pools), origin=origin)
+        bgp = data.get("bgp", {})
+        return MetalLB(
+            namespace=data.get("namespace", DEFAULT_METALLB_NAMESPACE),
+            pools=tuple(pools),
+            origin=origin,
+            version=Version.parse(data["version"]) if "version" in data else METALLB_DEFAULT,
+            peers=tuple(
+                self.bgp_peer(peer, origin / "bgp" / "peers" / i) for i, peer in enumerate(bgp.get("peers", []))
+            ),
+            bfd_profiles=tuple(
+                BfdProfile(
+                    name=profile["name"],
+                    settings=tuple((key, value) for key, value in profile.items() if key != "name"),
+                    origin=origin / "bfdProfiles" / i,
+                )
+                for i, profile in enumerate(data.get("bfdProfiles", []))
+            ),
+        )
+
+    @staticmethod
+    def bgp_advertisements(
+        data: dict[str, Any] | list[dict[str, Any]] | None, origin: Origin
+    ) -> tuple[BgpAdvertisement, ...]:
+        """A pool's ``bgp``: one advertisement (a mapping) or several (a list of them)."""
+        if data is None:
+            return ()
+        items = [(data, origin)] if isinstance(data, dict) else [(d, origin / i) for i, d in enumerate(data)]
+        return tuple(
+            BgpAdvertisement(
+                aggregation_length=item.get("aggregationLength"),
+                aggregation_length_v6=item.get("aggregationLengthV6"),
+                communities=tuple(item.get("communities", [])),
+                local_pref=item.get("localPref"),
+                peers=tuple(item.get("peers", [])),
+                origin=at,
+            )
+            for item, at in items
+        )
+
+    def bgp_peer(self, data: dict[str, Any], origin: Origin) -> BgpPeer:
+        return BgpPeer(
+            name=data["name"],
+            address=self.address(data["address"], origin / "address"),
+            asn=data["asn"],
+            my_asn=data["myASN"],
+            port=data.get("port"),
+            password=data.get("password"),
+            password_secret=data.get("passwordSecret"),
+            bfd_profile=data.get("bfdProfile"),
+            ebgp_multihop=data.get("ebgpMultiHop", False),
+            hold_time=data.get("holdTime"),
+            keepalive_time=data.get("keepaliveTime"),
+            hosts=tuple(data.get("hosts", [])),
+            origin=origin,
+        )
 
     def attachment(self, data: dict[str, Any], origin: Origin) -> Attachment:
         ipam = data.get("ipam", {"type": "none"})

@@ -22,7 +22,7 @@ from jsonschema.protocols import Validator
 from netgen.diagnostics import Code, Diagnostic, Origin, PathPart, Severity
 from netgen.parallel import weighed_map
 from netgen.resources import SchemaValidator, inline_references, schema
-from netgen.targets import TALOS, TALOS_DEFAULT
+from netgen.targets import METALLB, METALLB_DEFAULT, TALOS, TALOS_DEFAULT
 
 WRONG_TYPE = Code(
     "NG010",
@@ -111,6 +111,13 @@ def inventory_schema() -> dict[str, Any]:
     supported = f'"{versions[0]}" to "{versions[-1]}"' + (f" ({branch})" if branch else "")
     hint = f"supported Talos targets are {supported}; write the version quoted (1.10 unquoted is the number 1.1)"
     parent[key] = {"description": description, "enum": versions, "x-hint": hint}
+    metallb = filled["$defs"]["metallb"]["properties"]
+    minors = [str(target.version) for target in METALLB]
+    metallb["version"] = {
+        "description": f'{metallb["version"]["description"]} Default "{METALLB_DEFAULT}".',
+        "enum": minors,
+        "x-hint": f'supported MetalLB targets are "{minors[0]}" to "{minors[-1]}"; write the version quoted',
+    }
     return filled
 
 

@@ -354,12 +354,61 @@ class AddressRange:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class BgpAdvertisement:
+    """One BGP announcement of a pool (a MetalLB ``BGPAdvertisement``)."""
+
+    aggregation_length: int | None
+    aggregation_length_v6: int | None
+    communities: tuple[str, ...]
+    local_pref: int | None
+    #: the names of the peers to announce to; empty for every peer
+    peers: tuple[str, ...]
+    origin: Origin
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Pool:
     name: str
     addresses: tuple[AddressRange, ...]
     auto_assign: bool
     #: the network whose NICs announce the pool over layer 2; None for no L2Advertisement
     l2_network: str | None
+    origin: Origin
+    #: the pool's BGP announcements; empty when it is not announced by BGP
+    bgp: tuple[BgpAdvertisement, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BgpPeer:
+    """A router the MetalLB speakers open a BGP session to (a ``BGPPeer``)."""
+
+    name: str
+    #: None when the inventory's text is not an address (reported while loading)
+    address: IPAddress | None
+    asn: int
+    my_asn: int
+    port: int | None
+    password: str | None
+    #: the name of a ``kubernetes.io/basic-auth`` Secret (key ``password``) in MetalLB's namespace
+    password_secret: str | None
+    bfd_profile: str | None
+    ebgp_multihop: bool
+    hold_time: str | None
+    keepalive_time: str | None
+    #: the hosts whose speakers peer; empty for every node
+    hosts: tuple[str, ...]
+    origin: Origin
+
+    @property
+    def ibgp(self) -> bool:
+        return self.asn == self.my_asn
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BfdProfile:
+    name: str
+    #: the profile's settings as MetalLB names them (``receiveInterval``, ``echoMode``, …)
+    settings: tuple[tuple[str, int | bool], ...]
     origin: Origin
 
 
@@ -368,11 +417,17 @@ class MetalLB:
     namespace: str
     pools: tuple[Pool, ...]
     origin: Origin
+    #: the MetalLB minor the resources are written for (see :data:`netgen.targets.METALLB`)
+    version: Version = Version(0, 15)
+    peers: tuple[BgpPeer, ...] = ()
+    bfd_profiles: tuple[BfdProfile, ...] = ()
 
 
 class IpamType(enum.StrEnum):
     KUBE_OVN = "kube-ovn"
     HOST_LOCAL = "host-local"
+    WHEREABOUTS = "whereabouts"
+    DHCP = "dhcp"
     STATIC = "static"
     NONE = "none"
 
@@ -388,14 +443,17 @@ class Ipam:
     @property
     def hands_out(self) -> bool:
         """Whether this IPAM hands out addresses from its ``cidrs`` by itself (``static`` takes
-        each pod's from the pod, ``none`` configures none)."""
-        return self.type in (IpamType.KUBE_OVN, IpamType.HOST_LOCAL)
+        each pod's from the pod, ``dhcp`` from a DHCP server on the segment, ``none``
+        configures none)."""
+        return self.type in (IpamType.KUBE_OVN, IpamType.HOST_LOCAL, IpamType.WHEREABOUTS)
 
     def allocatable(self, cidr: IPNetwork) -> list[AddressRange]:
         """The blocks of ``cidr`` the IPAM may hand out: the subnet and (IPv4) broadcast
-        addresses never, the excluded blocks not either."""
+        addresses never (whereabouts never the last address of an IPv6 prefix either), the
+        excluded blocks not either."""
         first = int(cidr.network_address) + 1
-        last = int(cidr.broadcast_address) - (1 if cidr.version == 4 else 0)
+        skips_last = cidr.version == 4 or self.type is IpamType.WHEREABOUTS
+        last = int(cidr.broadcast_address) - (1 if skips_last else 0)
         holes = sorted((int(b.first), int(b.last)) for b in self.exclude if b.first.version == cidr.version)
         bounds: list[tuple[int, int]] = []
         start = first

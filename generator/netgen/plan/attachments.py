@@ -9,6 +9,7 @@ MAC (kube-ovn#4834), which is why the chain must.
 from __future__ import annotations
 
 import ipaddress
+import itertools
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,6 +21,11 @@ from netgen.targets import kernel_name
 
 CNI_VERSION = "1.0.0"  # reference plugins before 1.6 refuse 1.1.0; Debian bookworm ships 1.1.1
 KUBE_OVN_SOCKET = "/run/openvswitch/kube-ovn-daemon.sock"
+DHCP_NOTE = (
+    "dhcp IPAM: the CNI dhcp daemon (`dhcp daemon`, socket /run/cni/dhcp.sock) must run on every",
+    "node that can run a pod using this attachment; it renews the leases. A DHCP server must serve",
+    "the network's segment.",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +47,8 @@ class AttachmentPlan:
     #: a pod's k8s.v1.cni.cncf.io/networks annotation, when pods must give their MAC or addresses
     annotation_example: str | None
     subnet: SubnetPlan | None
+    #: comment lines for the head of the file (what must run beside the attachment)
+    notes: tuple[str, ...] = ()
 
 
 def plan(cluster: Cluster) -> Iterator[Artifact]:
@@ -81,6 +89,7 @@ def attachment_plan(cluster: Cluster, attachment: Attachment) -> AttachmentPlan:
         config={"cniVersion": CNI_VERSION, "name": attachment.name, "plugins": [macvlan, tuning]},
         annotation_example=_annotation_example(attachment),
         subnet=_subnet(cluster, attachment) if attachment.ipam.type is IpamType.KUBE_OVN else None,
+        notes=DHCP_NOTE if attachment.ipam.type is IpamType.DHCP else (),
     )
 
 
@@ -105,9 +114,56 @@ def _ipam_config(cluster: Cluster, attachment: Attachment) -> dict[str, Any]:
         case IpamType.HOST_LOCAL:
             cidrs = [ipaddress.ip_network(c) for c in cluster.in_family_order(ipam.cidrs)]
             return {"type": "host-local", "ranges": [_host_local_ranges(c, ipam) for c in cidrs]}
+        case IpamType.WHEREABOUTS:
+            return _whereabouts(cluster, attachment)
+        case IpamType.DHCP:
+            return {"type": "dhcp"}  # the reference plugin; its daemon runs on every node (docs/kubernetes.md)
         case IpamType.STATIC:
             return {"type": "static"}
     return {}
+
+
+def _whereabouts(cluster: Cluster, attachment: Attachment) -> dict[str, Any]:
+    """whereabouts IPAM: one range per prefix (``range`` alone, or ``ipRanges`` for dual stack),
+    cut to the allocatable span with ``range_start``/``range_end`` and with every excluded block
+    inside it as ``exclude`` CIDRs. whereabouts does not skip its ``gateway``, so the gateways
+    are excluded too. ``network_name`` is the attachment's network: attachments on one network
+    share pools and address reservations (same or overlapping prefixes never give an address
+    twice), those on other networks are independent. ``enable_overlapping_ranges`` is written
+    on (its default) so that the protection is visible in the file."""
+    ipam = attachment.ipam
+    cidrs = [ipaddress.ip_network(c) for c in cluster.in_family_order(ipam.cidrs)]
+    ranges = [_whereabouts_range(cidr, ipam) for cidr in cidrs]
+    config: dict[str, Any] = {"type": "whereabouts"}
+    if len(ranges) == 1:
+        config |= ranges[0]
+    else:
+        config["ipRanges"] = ranges
+    if len(cidrs) == 1 and (gateway := next((g for g in ipam.gateways if g in cidrs[0]), None)) is not None:
+        # one `gateway` goes into every IP of the result: with two families it would be wrong
+        # for one of them, so a dual-stack attachment carries none (its gateways stay excluded)
+        config["gateway"] = str(gateway)
+    config |= {"network_name": attachment.network, "enable_overlapping_ranges": True}
+    return config
+
+
+def _whereabouts_range(cidr: IPNetwork, ipam: Ipam) -> dict[str, Any]:
+    blocks = ipam.allocatable(cidr)  # never empty: NG605
+    first, last = blocks[0].first, blocks[-1].last
+    entry: dict[str, Any] = {"range": str(cidr)}
+    if int(first) != int(cidr.network_address) + 1:
+        entry["range_start"] = str(first)
+    if int(last) != int(cidr.broadcast_address) - 1:
+        entry["range_end"] = str(last)
+    holes = [(int(a.last) + 1, int(b.first) - 1) for a, b in itertools.pairwise(blocks)]
+    holes += [(int(g), int(g)) for g in ipam.gateways if g in cidr and any(b.contains(g) for b in blocks)]
+    make = ipaddress.IPv4Address if cidr.version == 4 else ipaddress.IPv6Address
+    exclude = [
+        str(net) for low, high in sorted(holes) for net in ipaddress.summarize_address_range(make(low), make(high))
+    ]
+    if exclude:
+        entry["exclude"] = exclude
+    return entry
 
 
 def _host_local_ranges(cidr: IPNetwork, ipam: Ipam) -> list[dict[str, str]]:

@@ -1,4 +1,4 @@
-"""MetalLB IPAddressPools and L2Advertisements (docs/kubernetes.md)."""
+"""MetalLB IPAddressPools, L2Advertisements and the BGP resources (docs/kubernetes.md)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import hashlib
 import ipaddress
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from netgen.model import AddressRange, Cluster, Pool
+from netgen.model import AddressRange, BfdProfile, BgpPeer, Cluster, Pool
 from netgen.plan.artifact import Artifact
 from netgen.targets import kernel_name
 
@@ -23,17 +23,30 @@ class Advertisement:
 
 
 @dataclass(frozen=True, slots=True)
+class BgpAdvertisementPlan:
+    name: str
+    aggregation_length: int | None
+    aggregation_length_v6: int | None
+    communities: tuple[str, ...]
+    local_pref: int | None
+    peers: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class PoolPlan:
     name: str
     addresses: tuple[str, ...]
     auto_assign: bool
     advertisements: tuple[Advertisement, ...]
+    bgp: tuple[BgpAdvertisementPlan, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class MetalLBPlan:
     namespace: str
     pools: tuple[PoolPlan, ...]
+    peers: tuple[BgpPeer, ...] = ()
+    bfd_profiles: tuple[BfdProfile, ...] = ()
 
 
 def plan(cluster: Cluster) -> Iterator[Artifact]:
@@ -43,7 +56,12 @@ def plan(cluster: Cluster) -> Iterator[Artifact]:
         path=f"{cluster.name}/kubernetes/metallb.yaml",
         template="kubernetes/metallb.yaml.j2",
         context={
-            "metallb": MetalLBPlan(cluster.metallb.namespace, tuple(_pool(cluster, p) for p in cluster.metallb.pools))
+            "metallb": MetalLBPlan(
+                cluster.metallb.namespace,
+                tuple(_pool(cluster, p) for p in cluster.metallb.pools),
+                tuple(replace(peer, hosts=tuple(sorted(peer.hosts))) for peer in cluster.metallb.peers),
+                cluster.metallb.bfd_profiles,
+            )
         },
         schema="metallb",
     )
@@ -72,10 +90,13 @@ def advertisement_name(pool: str, interface: str) -> str:
 
 
 def _advertisements(cluster: Cluster, pool: Pool) -> tuple[Advertisement, ...]:
-    """MetalLB matches interface names exactly and on every node alike. Where hosts name the
-    NIC differently, one name list for all would also announce on whatever NIC carries that
-    name elsewhere; so each name gets its own advertisement, limited to the hosts using it
-    and named after the interface (the name stays when hosts are added or removed)."""
+    """MetalLB elects the announcing node among the nodes an advertisement selects, and
+    matches interface names exactly and on every node alike. So every advertisement names
+    the hosts with a NIC on the network (sorted): a node whose same-named NIC sits on another
+    segment would otherwise announce there. Where hosts name the NIC differently, one name
+    list for all would also announce on whatever NIC carries that name elsewhere; so each name
+    gets its own advertisement, limited to the hosts using it and named after the interface
+    (the name stays when hosts are added or removed)."""
     if pool.l2_network is None:
         return ()
     named = [
@@ -83,17 +104,34 @@ def _advertisements(cluster: Cluster, pool: Pool) -> tuple[Advertisement, ...]:
         for host in cluster.hosts
         if (link := host.link_on(pool.l2_network)) is not None
     ]
+    every_host = tuple(sorted(host for host, _ in named))
     if not named or any(name is None for _, name in named):
-        return (Advertisement(pool.name, (), ()),)
+        return (Advertisement(pool.name, (), every_host),)
     hosts_by_name: dict[str, list[str]] = {}
     for host, name in named:
         assert name is not None
         hosts_by_name.setdefault(name, []).append(host)
     if len(hosts_by_name) == 1:
-        return (Advertisement(pool.name, tuple(hosts_by_name), ()),)
+        return (Advertisement(pool.name, tuple(hosts_by_name), every_host),)
     return tuple(
-        Advertisement(advertisement_name(pool.name, name), (name,), tuple(hosts_by_name[name]))
+        Advertisement(advertisement_name(pool.name, name), (name,), tuple(sorted(hosts_by_name[name])))
         for name in sorted(hosts_by_name)
+    )
+
+
+def _bgp_advertisements(pool: Pool) -> tuple[BgpAdvertisementPlan, ...]:
+    """One advertisement is named after the pool; several ``<pool>.bgp-<n>`` (a dot, so never
+    another pool's own name)."""
+    return tuple(
+        BgpAdvertisementPlan(
+            name=pool.name if len(pool.bgp) == 1 else f"{pool.name}.bgp-{index + 1}",
+            aggregation_length=adv.aggregation_length,
+            aggregation_length_v6=adv.aggregation_length_v6,
+            communities=adv.communities,
+            local_pref=adv.local_pref,
+            peers=adv.peers,
+        )
+        for index, adv in enumerate(pool.bgp)
     )
 
 
@@ -103,4 +141,5 @@ def _pool(cluster: Cluster, pool: Pool) -> PoolPlan:
         addresses=tuple(metallb_block(b) for b in pool.addresses),
         auto_assign=pool.auto_assign,
         advertisements=_advertisements(cluster, pool),
+        bgp=_bgp_advertisements(pool),
     )
