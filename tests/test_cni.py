@@ -9,6 +9,10 @@ or the fixed one, and its IPv6 link-local address must be the EUI-64 one derived
 holds only when macvlan itself set the MAC at creation (a MAC changed later by ``tuning`` leaves the
 link-local derived from the old random MAC). CHECK and DEL must succeed and DEL must remove the interface.
 
+A ``bridge`` chain runs the same way on a Linux bridge made for the test (the sandbox veth as its
+uplink), removed by name afterwards; the host end of the pod's veth must be a port of it (with
+``vlan``, a port whose PVID is that VLAN: without bridge VLAN filtering in the kernel that part skips).
+
 Needs root, ``/usr/lib/cni`` (Debian ``containernetworking-plugins``) and ``ip netns`` (``iproute2``);
 without them the tests skip, except under ``CI``, where they fail.
 """
@@ -35,12 +39,15 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
+import netgen
 from cni_runtime import PLUGIN_DIR, CniError, CniRuntime, RuntimeConf, interface_mac, multus_cni_args, plugin_request
 from conftest import ROOT
 
 GOLDEN = ROOT / "tests" / "golden"
 GOLDEN_ATTACHMENTS = sorted(GOLDEN.glob("*/expected/**/kubernetes/attachments/**/*.yaml"))
-NEEDED_PLUGINS = ("macvlan", "tuning", "static", "host-local")
+NEEDED_PLUGINS = ("macvlan", "bridge", "tuning", "static", "host-local")
+#: the plugins that create the pod's interface, first in every chain netgen writes
+MAIN_PLUGINS = ("macvlan", "bridge")
 IFNAME = "net1"
 TEST_NET_ADDRESS = "192.0.2.10/24"  # RFC 5737 TEST-NET-1
 NETNS_RUN_DIR = Path("/run/netns")
@@ -293,14 +300,16 @@ def _subnet_address(docs: Sequence[Mapping[str, Any]], provider: str) -> list[di
 def prepare_for_run(
     conflist: Mapping[str, Any], docs: Sequence[Mapping[str, Any]], box: Sandbox, master: str | None = None
 ) -> dict[str, Any]:
-    """The chain as run here: master → the sandbox veth (or ``master``, a link on it), Kube-OVN
-    IPAM → static, state dirs → tmp_path."""
+    """The chain as run here: master → the sandbox veth (or ``master``, a link on it), a bridge
+    plugin's ``bridge`` → ``master`` (a test bridge), Kube-OVN IPAM → static, state dirs → tmp_path."""
     run = copy.deepcopy(dict(conflist))
     for plugin in run["plugins"]:
-        if "master" in plugin:
-            assert isinstance(plugin["master"], str), plugin["master"]
-            assert plugin["master"], "empty master"
-            plugin["master"] = master or box.master
+        for key in ("master", "bridge") if plugin.get("type") in MAIN_PLUGINS else ():
+            if key in plugin:
+                assert isinstance(plugin[key], str), plugin[key]
+                assert plugin[key], f"empty {key}"
+                assert key == "master" or master is not None, "a bridge chain runs on a test bridge"
+                plugin[key] = master or box.master
         if plugin.get("type") == "tuning":
             plugin["dataDir"] = str(box.tuning_dir)
         ipam = plugin.get("ipam")
@@ -394,9 +403,11 @@ class MacPlan:
 
 
 def plan_mac(conflist: Mapping[str, Any], box: Sandbox) -> MacPlan:
-    """What MAC the chain must produce: the fixed one in its config, or one requested per pod."""
+    """What MAC the chain must produce: the fixed one in its config (``mac``, or the bridge
+    plugin's ``args.cni.mac``), or one requested per pod."""
     plugins = conflist["plugins"]
     fixed = {str(p["mac"]).lower() for p in plugins if "mac" in p}
+    fixed |= {str(mac).lower() for p in plugins if (mac := p.get("args", {}).get("cni", {}).get("mac"))}
     if fixed:
         assert len(fixed) == 1, f"the plugins disagree on the fixed MAC: {sorted(fixed)}"
         return MacPlan(fixed.pop(), per_pod=False)
@@ -414,10 +425,10 @@ def run_and_verify(
     mac_in_cni_args: bool = True,
 ) -> dict[str, Any]:
     """ADD the chain as Multus does, read the interface back, CHECK, DEL; returns the ADD result."""
-    macvlans = [p for p in conflist["plugins"] if p.get("type") == "macvlan"]
-    assert macvlans, "the chain has no macvlan plugin"
-    mtu = macvlans[0].get("mtu")
-    if isinstance(mtu, int) and mtu > 1500:
+    main = conflist["plugins"][0]
+    assert main.get("type") in MAIN_PLUGINS, f"the chain starts with {main.get('type')!r}, not {MAIN_PLUGINS}"
+    mtu = main.get("mtu")
+    if isinstance(mtu, int) and mtu > 1500 and main["type"] == "macvlan":
         box.set_master_mtu(mtu)
     cni_args = multus_cni_args(
         pod_namespace=pod_namespace,
@@ -446,6 +457,8 @@ def run_and_verify(
         on_link = {f"{info['local']}/{info['prefixlen']}" for info in box.addresses()}
         for ip in result.get("ips", []):
             assert ip["address"] in on_link, f"IPAM address {ip['address']} not on {IFNAME}: {sorted(on_link)}"
+        if main["type"] == "bridge":
+            verify_bridge_port(main, result)
         runtime.check(conflist, rt, result)
         runtime.delete(conflist, rt, result)
         deleted = True
@@ -457,6 +470,37 @@ def run_and_verify(
         if not deleted:  # release what the plugins hold; the netns teardown removes the rest
             with contextlib.suppress(CniError):
                 runtime.delete(conflist, rt, result)
+
+
+def verify_bridge_port(bridge: Mapping[str, Any], result: Mapping[str, Any]) -> None:
+    """The bridge plugin's host end: a veth enslaved to the bridge; with ``vlan``, the bridge
+    filters VLANs and the port's PVID (untagged) is that VLAN."""
+    name = bridge["bridge"]
+    hosts = [i["name"] for i in result.get("interfaces", []) if not i.get("sandbox") and i["name"] != name]
+    assert len(hosts) == 1, f"the result names no single host veth: {result.get('interfaces')}"
+    port = json.loads(_ip("-d", "-j", "link", "show", "dev", hosts[0]).stdout)[0]
+    assert port.get("master") == name, f"host veth {hosts[0]} is not a port of {name}: {port.get('master')}"
+    shown = json.loads(_ip("-d", "-j", "link", "show", "dev", name).stdout)[0]
+    filtering = shown["linkinfo"]["info_data"].get("vlan_filtering")
+    if bridge.get("isGateway"):  # the plugin puts each result IP's gateway on the bridge
+        on_bridge = {info["local"] for info in shown.get("addr_info", [])}
+        if not on_bridge:
+            on_bridge = {
+                i["local"]
+                for e in json.loads(_ip("-j", "addr", "show", "dev", name).stdout)
+                for i in e.get("addr_info", [])
+            }
+        gateways = {ip["gateway"] for ip in result.get("ips", []) if "gateway" in ip}
+        assert gateways and gateways <= on_bridge, f"isGateway: {sorted(gateways)} not on {name}: {sorted(on_bridge)}"
+    if "vlan" not in bridge:
+        assert not filtering, f"{name} filters VLANs though the chain gives none"
+        return
+    assert filtering == 1, f"{name} does not filter VLANs though the chain gives vlan {bridge['vlan']}"
+    command = ["bridge", "-j", "vlan", "show", "dev", hosts[0]]
+    proc = subprocess.run(command, capture_output=True, text=True, timeout=IP_TIMEOUT, check=True)
+    vlans = [v for entry in json.loads(proc.stdout) for v in entry.get("vlans", [])]
+    pvids = [v["vlan"] for v in vlans if "PVID" in v.get("flags", [])]
+    assert pvids == [bridge["vlan"]], f"port {hosts[0]} has PVID {pvids}, expected {bridge['vlan']}: {vlans}"
 
 
 def _files(root: Path) -> list[Path]:
@@ -471,15 +515,20 @@ def _is_ip(text: str) -> bool:
     return True
 
 
-def verify_attachment_file(path: Path, box: Sandbox, master: str | None = None) -> None:
+def verify_attachment_file(path: Path, box: Sandbox, master: str | None = None, *, without: Sequence[str] = ()) -> None:
+    """Run the file's chain (``without``: keys of its first plugin left out for this run)."""
     docs = _nad_documents(path)
     nad, conflist = _attachment(docs)
+    if without:
+        conflist = copy.deepcopy(conflist)
+        for key in without:
+            conflist["plugins"][0].pop(key, None)
     name, namespace = nad["metadata"]["name"], nad["metadata"]["namespace"]
     assert conflist.get("cniVersion") == "1.0.0", (
         f"cniVersion {conflist.get('cniVersion')!r}: netgen writes 1.0.0 (Debian's plugins 1.1.1 reject 1.1.0)"
     )
     assert conflist.get("name") == name, "the CNI network name must be the attachment's name"
-    assert conflist["plugins"][0]["type"] == "macvlan", "macvlan must come first (it creates the link)"
+    assert conflist["plugins"][0]["type"] in MAIN_PLUGINS, "macvlan or bridge must come first (it creates the link)"
     plan = plan_mac(conflist, box)
     run = prepare_for_run(conflist, docs, box, master)
     # Multus today sends a requested MAC both as the `mac` capability and as the deprecated CNI_ARGS MAC=,
@@ -505,7 +554,98 @@ def test_golden_attachment_runs_with_reference_plugins(nad_path: Path | None, re
     if nad_path is None:
         _skip_or_fail(f"no golden attachment under {GOLDEN}/*/expected/**/kubernetes/attachments/ yet")
         return
-    verify_attachment_file(nad_path, request.getfixturevalue("sandbox"))
+    box: Sandbox = request.getfixturevalue("sandbox")
+    if _attachment(_nad_documents(nad_path))[1]["plugins"][0]["type"] != "bridge":
+        verify_attachment_file(nad_path, box)
+        return
+    with node_bridge(box) as (bridge, vlan_filtering):
+        # without bridge VLAN filtering in the kernel the chain runs without its `vlan` here, and
+        # test_golden_bridge_attachment_with_vlan runs (or skips) the VLAN part
+        verify_attachment_file(nad_path, box, master=bridge, without=() if vlan_filtering else ("vlan",))
+
+
+@contextlib.contextmanager
+def node_bridge(box: Sandbox) -> Iterator[tuple[str, bool]]:
+    """The node bridge a bridge chain plugs into: a bridge made for the test with the sandbox veth
+    as its uplink (what hosts[].bridges makes on a node), removed by name afterwards; and whether
+    this kernel filters VLANs on bridges (CONFIG_BRIDGE_VLAN_FILTERING), which the plugin's `vlan` needs."""
+    bridge = f"ngt{os.getpid()}b{box.serial}"
+    assert len(bridge) <= 15 and _ip("link", "show", "dev", bridge, check=False).returncode != 0
+    _ip("link", "add", "name", bridge, "type", "bridge")
+    try:
+        _ip("link", "set", "dev", box.master, "master", bridge)
+        _ip("link", "set", "dev", bridge, "up")
+        probe = _ip("link", "set", "dev", bridge, "type", "bridge", "vlan_filtering", "1", check=False)
+        if probe.returncode == 0:
+            _ip("link", "set", "dev", bridge, "type", "bridge", "vlan_filtering", "0")
+        yield bridge, probe.returncode == 0
+    finally:
+        proc = _ip("link", "delete", "dev", bridge, check=False)
+        if proc.returncode != 0 and _ip("link", "show", "dev", bridge, check=False).returncode == 0:
+            pytest.fail(f"cleanup failed, left behind bridge {bridge}: {proc.stderr.strip()}")
+
+
+BRIDGE_VLAN_ATTACHMENTS = [
+    path
+    for path in GOLDEN_ATTACHMENTS
+    if (main := _attachment(_nad_documents(path))[1]["plugins"][0])["type"] == "bridge" and "vlan" in main
+]
+
+
+@pytest.mark.parametrize(
+    "nad_path",
+    [pytest.param(path, id=path.relative_to(GOLDEN).as_posix()) for path in BRIDGE_VLAN_ATTACHMENTS]
+    or [pytest.param(None, id="no-bridge-vlan-attachments")],
+)
+def test_golden_bridge_attachment_with_vlan(nad_path: Path | None, request: pytest.FixtureRequest) -> None:
+    """A bridge chain with ``vlan``: the plugin turns VLAN filtering on and makes the VLAN the
+    pod port's PVID (verify_bridge_port reads both back)."""
+    if nad_path is None:
+        _skip_or_fail("no golden bridge attachment has a vlan")
+        return
+    box: Sandbox = request.getfixturevalue("sandbox")
+    with node_bridge(box) as (bridge, vlan_filtering):
+        vlan = _attachment(_nad_documents(nad_path))[1]["plugins"][0]["vlan"]
+        assert isinstance(vlan, int) and 1 <= vlan <= 4094, f"vlan {vlan!r}: the bridge plugin takes 0-4094, 0 untagged"
+        if not vlan_filtering:
+            # the bridge plugin fails with "failed to setup vlan tag on interface ...: operation not supported"
+            pytest.skip(
+                f"this kernel ({os.uname().release}) has no bridge VLAN filtering (CONFIG_BRIDGE_VLAN_FILTERING): "
+                "the chain ran without its vlan in test_golden_attachment_runs_with_reference_plugins"
+            )
+        verify_attachment_file(nad_path, box, master=bridge)
+
+
+def test_bridge_gateway_attachment_runs(sandbox: Sandbox, tmp_path: Path) -> None:
+    """A bridge attachment with ``isGateway`` and ``ipMasq`` on one host, as netgen renders it: the
+    chain runs on a test bridge, which takes the IPAM gateway address. ``ipMasq`` is checked in the
+    config only and left out of the run: it would add iptables rules to this machine's own tables."""
+    inventory = (GOLDEN / "attach-bridge" / "inventory.yaml").read_text(encoding="utf-8")
+    one_host = inventory.split("      - name: worker-1\n")[0] + inventory[inventory.index("    attachments:\n") :]
+    gateway = one_host.split("    attachments:\n")[0].replace(
+        '        gateways: ["10.40.0.1"]\n        mtu', "        mtu"
+    )
+    attachment = """    attachments:
+      - name: routed
+        namespace: virt
+        network: vms
+        type: bridge
+        isGateway: true
+        ipMasq: true
+        ipam:
+          type: host-local
+          cidrs: ["10.40.0.0/24"]
+          gateways: ["10.40.0.254"]
+          exclude: ["10.40.0.0..10.40.0.127"]
+"""
+    loaded = netgen.load(gateway + attachment, name="bridge-gateway.yaml")
+    assert not [d for d in netgen.validate(loaded) if d.severity.name == "ERROR"]
+    netgen.write(netgen.render(loaded), tmp_path / "out")
+    path = tmp_path / "out" / "lab" / "kubernetes" / "attachments" / "virt" / "routed.yaml"
+    main = _attachment(_nad_documents(path))[1]["plugins"][0]
+    assert main["type"] == "bridge" and main["isGateway"] is True and main["ipMasq"] is True, main
+    with node_bridge(sandbox) as (bridge, _):
+        verify_attachment_file(path, sandbox, master=bridge, without=("ipMasq",))
 
 
 VLAN_MASTER = re.compile(r"^(?P<parent>[A-Za-z0-9_-][A-Za-z0-9_.-]*)\.(?P<id>[0-9]{1,4})$")

@@ -77,6 +77,10 @@ RULES: tuple[Rule, ...] = (
     attachments.attachment_on_every_host,  # NG610
     attachments.host_local_single_node,  # NG611
     attachments.kube_ovn_subnets_disjoint,  # NG612
+    attachments.bridge_on_a_bridge,  # NG613
+    attachments.keys_fit_type,  # NG614
+    attachments.bridge_vlan_isolated,  # NG615
+    attachments.bridge_gateway_unique,  # NG616
     vclusters.service_cidr_settable,  # NG701
     vclusters.k0s_single_family,  # NG702
     vclusters.distro_in_version,  # NG703

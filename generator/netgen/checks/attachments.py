@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from netgen.checks.framework import Finding, cluster_rule
 from netgen.diagnostics import Severity
-from netgen.model import AddressRange, Attachment, Cluster, Host, IpamType
+from netgen.model import AddressRange, Attachment, Bridge, Cluster, Host, IpamType, describe
 from netgen.targets import kernel_name
 
 
@@ -337,3 +337,95 @@ def kube_ovn_subnets_disjoint(cluster: Cluster) -> Iterator[Finding]:
                 )
                 break
         seen.append((attachment, subnet))
+
+
+@cluster_rule("NG613", Severity.ERROR, "bridge attachment not on a bridge")
+def bridge_on_a_bridge(cluster: Cluster) -> Iterator[Finding]:
+    """
+    A `type: bridge` attachment plugs each pod into the host's bridge on the attachment's
+    network (the CNI bridge plugin's `bridge`), but on these hosts the link on that network is
+    a NIC, bond or VLAN, not one of `hosts[].bridges`. The plugin would create a new, empty
+    bridge of that name, or fail to enslave the pod's veth to a link that is not a bridge, and
+    the pods would reach nothing. Put the network on a bridge on every such host, or use
+    `type: macvlan`.
+    """
+    for attachment in (a for a in cluster.attachments if a.type == "bridge"):
+        others = [
+            f"{host.name} ({describe(link)})"
+            for host in cluster.hosts
+            if (link := host.link_on(attachment.network)) is not None and not isinstance(link, Bridge)
+        ]
+        if others:
+            yield Finding(
+                attachment.origin / "network",
+                f"bridge attachment {attachment.namespace}/{attachment.name}: network {attachment.network} "
+                f"is not on a bridge on {', '.join(others)}",
+                "add a bridge (hosts[].bridges) on that network to those hosts, or use `type: macvlan`",
+            )
+
+
+#: the attachment keys that only one CNI type reads
+TYPE_KEYS = {"mode": "macvlan", "vlan": "bridge", "isGateway": "bridge", "ipMasq": "bridge"}
+
+
+@cluster_rule("NG614", Severity.ERROR, "attachment key of another CNI type")
+def keys_fit_type(cluster: Cluster) -> Iterator[Finding]:
+    """
+    The attachment gives a key its CNI type does not read: `mode` is macvlan's, `vlan`,
+    `isGateway` and `ipMasq` are the bridge plugin's. netgen would drop it, and the attachment
+    would not do what the inventory says. Remove the key, or change `type`.
+    """
+    for attachment in cluster.attachments:
+        for key in attachment.keys:
+            owner = TYPE_KEYS.get(key)
+            if owner is not None and owner != attachment.type:
+                yield Finding(
+                    (attachment.origin / key).at_key(),
+                    f"attachment {attachment.namespace}/{attachment.name} is {attachment.type}: `{key}` is for {owner}",
+                    f"remove `{key}`, or use `type: {owner}`",
+                )
+
+
+@cluster_rule("NG615", Severity.WARNING, "bridge attachment VLAN cuts pods off the network")
+def bridge_vlan_isolated(cluster: Cluster) -> Iterator[Finding]:
+    """
+    A bridge attachment with `vlan` makes the pod's port on the node bridge an access port of
+    that VLAN, and the bridge plugin turns VLAN filtering on for the whole bridge. netgen
+    configures the bridge's members untagged (VLAN 1 only), so the pods' frames never leave
+    the node: they reach only pods of the same VLAN on the same node. Leave `vlan` out to put
+    the pods on the network itself, or tag that VLAN on the bridge's uplink by other means.
+    """
+    for attachment in (a for a in cluster.attachments if a.type == "bridge" and a.vlan is not None):
+        yield Finding(
+            attachment.origin / "vlan",
+            f"bridge attachment {attachment.namespace}/{attachment.name}: VLAN {attachment.vlan} exists only on the "
+            f"pods' ports, not on the uplink of the bridge on network {attachment.network}; its pods reach only "
+            "each other on one node",
+            "remove `vlan` to put the pods on the network, or carry the VLAN tagged on the bridge's uplink",
+        )
+
+
+@cluster_rule("NG616", Severity.ERROR, "bridge isGateway takes an address twice")
+def bridge_gateway_unique(cluster: Cluster) -> Iterator[Finding]:
+    """
+    With `isGateway` the bridge plugin puts the IPAM gateway address on the node bridge. When
+    the attachment reaches more than one host, every node's bridge takes that one address on
+    the same segment, and when the gateway is the network's own router (`networks[].gateways`)
+    the nodes take the router's address. Use `isGateway` only for an attachment on one host
+    with a gateway address of its own, or leave it out and let the network's router route.
+    """
+    for attachment in (a for a in cluster.attachments if a.type == "bridge" and a.is_gateway):
+        network = cluster.network(attachment.network)
+        hosts = [host.name for host, _ in attachment_masters(cluster, attachment)]
+        routers = set(network.gateways) if network is not None else set()
+        problem = None
+        if len(hosts) > 1:
+            problem = f"the bridges of {', '.join(hosts)} would all take the gateway address"
+        elif taken := sorted(str(g) for g in attachment.ipam.gateways if g in routers):
+            problem = f"the node's bridge would take the router's address {', '.join(taken)}"
+        if problem:
+            yield Finding(
+                attachment.origin / "isGateway",
+                f"bridge attachment {attachment.namespace}/{attachment.name} has isGateway: {problem}",
+                "remove `isGateway`, or give an attachment on one host a gateway address of its own",
+            )

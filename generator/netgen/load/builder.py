@@ -313,6 +313,11 @@ class _Builder:
                 origin=ipam_origin,
             ),
             origin=origin,
+            type=data.get("type", "macvlan"),
+            vlan=data.get("vlan"),
+            is_gateway=data.get("isGateway", False),
+            ip_masq=data.get("ipMasq", False),
+            keys=tuple(data),
         )
 
     def network(self, data: dict[str, Any], origin: Origin) -> Network:

@@ -477,6 +477,17 @@ class Attachment:
     mac: MacAddress | None
     ipam: Ipam
     origin: Origin
+    #: the CNI plugin that makes the pod's interface: ``macvlan`` (off the host's link on the
+    #: network) or ``bridge`` (a veth on the host's bridge on the network)
+    type: str = "macvlan"
+    #: bridge: the VLAN id the pod's port gets on the bridge (None: untagged)
+    vlan: int | None = None
+    #: bridge: give the bridge the IPAM gateway address (``isGateway``)
+    is_gateway: bool = False
+    #: bridge: masquerade traffic from the pods leaving through the node (``ipMasq``)
+    ip_masq: bool = False
+    #: the keys the inventory gives (NG614 finds keys of another type)
+    keys: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -1,4 +1,4 @@
-"""Multus NetworkAttachmentDefinitions: macvlan + tuning chains (docs/kubernetes.md; failure F4).
+"""Multus NetworkAttachmentDefinitions: macvlan or bridge, then tuning (docs/kubernetes.md; failure F4).
 
 macvlan sets the MAC when it creates the link (so the IPv6 link-local address is derived
 from the right MAC) and tuning sets it again afterwards; both take it from the Multus
@@ -72,13 +72,17 @@ def attachment_plan(cluster: Cluster, attachment: Attachment) -> AttachmentPlan:
     capabilities = {"mac": True} if attachment.mac is None else {}
     if attachment.ipam.type is IpamType.STATIC:
         capabilities["ips"] = True  # static IPAM takes each pod's addresses from the networks annotation
-    macvlan: dict[str, Any] = {"type": "macvlan", "master": master, "mode": attachment.mode}
+    macvlan: dict[str, Any] = _main_plugin(attachment, master)
     if network is not None and network.mtu is not None:
         macvlan["mtu"] = network.mtu
     macvlan["ipam"] = _ipam_config(cluster, attachment)
     tuning: dict[str, Any] = {"type": "tuning"}
     if attachment.mac is not None:
-        macvlan["mac"] = tuning["mac"] = str(attachment.mac)
+        tuning["mac"] = str(attachment.mac)
+        if attachment.type == "bridge":  # the bridge plugin reads a fixed MAC from args.cni.mac only
+            macvlan["args"] = {"cni": {"mac": tuning["mac"]}}
+        else:
+            macvlan["mac"] = tuning["mac"]
     else:
         tuning["capabilities"] = {"mac": True}
     if capabilities:
@@ -91,6 +95,24 @@ def attachment_plan(cluster: Cluster, attachment: Attachment) -> AttachmentPlan:
         subnet=_subnet(cluster, attachment) if attachment.ipam.type is IpamType.KUBE_OVN else None,
         notes=DHCP_NOTE if attachment.ipam.type is IpamType.DHCP else (),
     )
+
+
+def _main_plugin(attachment: Attachment, link: str) -> dict[str, Any]:
+    """The plugin that makes the pod's interface, before its ``mtu``, ``ipam`` and MAC: macvlan
+    off the host's link, or the bridge plugin on the host's bridge (``link``: its kernel name,
+    the same on every host, NG601). The bridge plugin sets the MAC on the container's veth end
+    when it creates it, as macvlan does, from the ``mac`` capability or, for a fixed MAC, from
+    ``args.cni.mac`` (it has no ``mac`` key); ``tuning`` sets it again, as for macvlan."""
+    if attachment.type == "bridge":
+        plugin: dict[str, Any] = {"type": "bridge", "bridge": link}
+        if attachment.vlan is not None:
+            plugin["vlan"] = attachment.vlan
+        if attachment.is_gateway:
+            plugin["isGateway"] = True
+        if attachment.ip_masq:
+            plugin["ipMasq"] = True
+        return plugin
+    return {"type": "macvlan", "master": link, "mode": attachment.mode}
 
 
 def _annotation_example(attachment: Attachment) -> str | None:
