@@ -366,12 +366,9 @@ class _Builder:
         )
 
     def vlan(self, data: dict[str, Any], origin: Origin) -> Vlan:
-        parent = data["parent"]
-        with suppress(ValueError):
-            parent = str(MacAddress.parse(parent))  # a MAC in any spelling names the NIC
         return Vlan(
             id=data["id"],
-            parent=parent,
+            parent=_link_reference(data["parent"]),
             name=data.get("name"),
             network=data.get("network"),
             addresses=self.values(data.get("addresses", []), origin / "addresses", self.interface),
@@ -380,15 +377,9 @@ class _Builder:
         )
 
     def bridge(self, data: dict[str, Any], origin: Origin) -> Bridge:
-        members = []
-        for member in data["members"]:
-            try:
-                members.append(str(MacAddress.parse(member)))
-            except ValueError:
-                members.append(member)
         return Bridge(
             name=data["name"],
-            members=tuple(members),
+            members=tuple(_link_reference(member) for member in data["members"]),
             stp=data.get("stp", False),
             network=data.get("network"),
             addresses=self.values(data.get("addresses", []), origin / "addresses", self.interface),
@@ -417,6 +408,14 @@ class _Builder:
             disable_offloads=data.get("disableOffloads", False),
             origin=origin,
         )
+
+
+def _link_reference(text: str) -> str:
+    """A VLAN parent or bridge member: a NIC's MAC (in any spelling, written the one way), or
+    the name of a bond, bridge or VLAN."""
+    with suppress(ValueError):
+        return str(MacAddress.parse(text))
+    return text
 
 
 def build_clusters(data: dict[str, Any], file: str) -> tuple[tuple[Cluster, ...], list[Diagnostic]]:

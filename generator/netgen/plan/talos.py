@@ -230,18 +230,15 @@ def node_patch(cluster: Cluster, host: Host) -> NodePatch:
 def _links(cluster: Cluster, host: Host) -> tuple[Link, ...]:
     """The node's links: NICs that carry a network, are a member (selected by MAC) or a VLAN
     parent; then bonds, bridges and VLANs. A NIC that is none of these is left alone."""
-    members = host.masters()
-    parents = {id(parent) for vlan in host.vlans if (parent := host.parent(vlan)) is not None}
+    members = set(host.masters())
+    parents = {parent for vlan in host.vlans if (parent := host.parent(vlan)) is not None}
     nics = [
-        _link(cluster, host, nic, kind="link")
+        _link(cluster, host, nic, members)
         for nic in host.nics
-        if nic.network is not None or nic in members or id(nic) in parents
+        if nic.network is not None or nic in members or nic in parents
     ]
-    logical = [
-        *(_link(cluster, host, bond, kind="bond") for bond in host.bonds),
-        *(_link(cluster, host, bridge, kind="bridge") for bridge in host.bridges),
-        *(_link(cluster, host, vlan, kind="vlan") for vlan in host.vlans),
-    ]
+    ordered: tuple[ModelLink, ...] = (*host.bonds, *host.bridges, *host.vlans)
+    logical = [_link(cluster, host, link, members) for link in ordered]
     if multidoc(cluster):
         return (*nics, *logical)
     # legacy: VLANs nest under their parent's interface; bond and bridge members get no entry
@@ -254,19 +251,23 @@ def _links(cluster: Cluster, host: Host) -> tuple[Link, ...]:
     return tuple(link for link in nested if link.kind != "link" or link.carries or link.vlans)
 
 
-def _link(cluster: Cluster, host: Host, link: ModelLink, *, kind: str) -> Link:
+#: the Link ``kind`` of each kind of model link
+_KINDS: dict[type, str] = {Nic: "link", Bond: "bond", Bridge: "bridge", Vlan: "vlan"}
+
+
+def _link(cluster: Cluster, host: Host, link: ModelLink, members: set[ModelLink]) -> Link:
     network = cluster.network(link.network)
     # a legacy VLAN is nested under its parent and named by Talos after it: its name is
     # written nowhere, and may be unknown (a parent NIC selected by MAC)
     ref = _ref(cluster, host, link) if not isinstance(link, Vlan) or multidoc(cluster) else f"vlan{link.id}"
     metric = NODE_NETWORK_METRIC if network is not None and network is cluster.node_network else OTHER_NETWORK_METRIC
     common: dict[str, Any] = {
-        "kind": kind,
+        "kind": _KINDS[type(link)],
         "ref": ref,
         "alias": None,
         "mac": None,
         "metric": metric,
-        "member": link in host.masters(),
+        "member": link in members,
     }
     if isinstance(link, Nic):
         common["alias"] = ref if link.link_name is None else None
