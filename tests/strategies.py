@@ -45,6 +45,9 @@ FRAGILE_ALIAS_TALOS = tuple(
 )
 FAMILY_ORDERS = (["ipv4"], ["ipv6"], ["ipv4", "ipv6"], ["ipv6", "ipv4"])
 MODES = ("bridge", "private", "vepa", "passthru")
+IPVLAN_MODES = ("l2", "l3", "l3s")
+SRIOV_RESOURCES = ("intel.com/sriov_netdevice", "mellanox.com/cx6_vfs")
+SYSCTLS = ("net.ipv6.conf.IFNAME.accept_ra", "net.ipv4.conf.IFNAME.arp_ignore", "net.ipv4.conf.all.arp_filter")
 MODELS = ("virtio", "e1000", "e1000e", "vmxnet3", "ixgbe", "i40e", "mlx5_core")
 # predictable kernel names; ethN names are allowed too (netgen warns, NG106, and selects by MAC)
 # (enough of them for a host whose bond and bridge members all need one, NG119)
@@ -994,6 +997,9 @@ def _attachments(  # noqa: PLR0912
     seen: set[tuple[str, str]] = set()
     subnets: set[str] = set()
     kube_ovn_networks: set[str] = set()
+    #: the master type (and ipvlan mode) of each network's first macvlan/ipvlan attachment (NG622)
+    masters: dict[str, tuple[str, str | None]] = {}
+    pci_slots = iter(range(1, 256))
     for _ in range(draw(st.integers(1, 3))):
         name, namespace = draw(label()), draw(label())
         subnet = f"{namespace}-{name}"
@@ -1001,16 +1007,31 @@ def _attachments(  # noqa: PLR0912
             continue
         network = draw(st.sampled_from(networks))
         attachment: dict[str, Any] = {"name": name, "namespace": namespace, "network": network.name}
+        cni = draw(st.sampled_from(["macvlan", "macvlan", "ipvlan", "sriov", "host-device"]))
+        if cni in ("macvlan", "ipvlan"):
+            cni, mode = masters.setdefault(network.name, (cni, draw(st.sampled_from(IPVLAN_MODES))))
+            if cni == "ipvlan":
+                attachment |= {"type": "ipvlan", **({"mode": mode} if mode != "l2" or draw(st.booleans()) else {})}
+            else:
+                if draw(st.booleans()):
+                    attachment["type"] = "macvlan"
+                if draw(st.booleans()):
+                    attachment["mode"] = draw(st.sampled_from(MODES))
+        elif cni == "sriov":
+            attachment |= {"type": "sriov", "resourceName": draw(st.sampled_from(SRIOV_RESOURCES))}
+            if draw(st.booleans()):
+                attachment["vlan"] = draw(st.integers(1, 4094))
+        else:  # one PCI slot per host-device attachment (NG619)
+            attachment |= {"type": "host-device", "device": {"pciBusID": f"0000:{next(pci_slots):02x}:00.0"}}
         if draw(st.booleans()):
-            attachment["type"] = "macvlan"
-        if draw(st.booleans()):
-            attachment["mode"] = draw(st.sampled_from(MODES))
-        fixed = draw(st.booleans())
+            attachment["tuning"] = _tuning(draw)
+        own_mac = cni in ("macvlan", "sriov")
+        fixed = own_mac and draw(st.booleans())
         if fixed:
             attachment["mac"] = mac_text(draw, macs.draw(draw))  # warns: one pod at a time (NG604)
-        elif draw(st.booleans()):
+        elif own_mac and draw(st.booleans()):
             attachment["mac"] = "perPod"
-        kinds = ["kube-ovn", "whereabouts", "dhcp", "static", "none"]
+        kinds = ["kube-ovn", "whereabouts", "dhcp", "static"] + ([] if cni == "ipvlan" else ["none"])  # NG620
         if fixed or host_count == 1:
             kinds.append("host-local")  # else pods on two nodes may get one address (NG611)
         if subnet in subnets or network.name in kube_ovn_networks:
@@ -1032,6 +1053,17 @@ def _attachments(  # noqa: PLR0912
             kube_ovn_networks.add(network.name)
         attachments.append(attachment)
     return attachments
+
+
+def _tuning(draw: Draw) -> dict[str, Any]:
+    """What tuning sets besides MAC and MTU: network sysctls (NG621), promiscuous mode."""
+    tuning: dict[str, Any] = {}
+    keys = draw(st.lists(st.sampled_from(SYSCTLS), max_size=2, unique=True))
+    if keys:
+        tuning["sysctls"] = {key: draw(st.sampled_from(["0", "1", 1])) for key in keys}
+    if draw(st.booleans()) or not keys:
+        tuning["promisc"] = draw(st.booleans())
+    return tuning
 
 
 def _allocating_ipam(draw: Draw, kind: str, network: NetworkPlan) -> dict[str, Any] | None:

@@ -45,9 +45,12 @@ from conftest import ROOT
 
 GOLDEN = ROOT / "tests" / "golden"
 GOLDEN_ATTACHMENTS = sorted(GOLDEN.glob("*/expected/**/kubernetes/attachments/**/*.yaml"))
-NEEDED_PLUGINS = ("macvlan", "bridge", "tuning", "static", "host-local")
-#: the plugins that create the pod's interface, first in every chain netgen writes
+NEEDED_PLUGINS = ("macvlan", "bridge", "ipvlan", "host-device", "tuning", "static", "host-local")
+#: the plugins that create a pod interface with a MAC of its own, first in the chains run here;
+#: ipvlan, host-device and sriov chains run in tests/test_cni_devices.py
 MAIN_PLUGINS = ("macvlan", "bridge")
+#: the plugins whose ``master`` or ``bridge`` names a host link, replaced by a test link for the run
+MASTER_PLUGINS = ("macvlan", "bridge", "ipvlan")
 IFNAME = "net1"
 TEST_NET_ADDRESS = "192.0.2.10/24"  # RFC 5737 TEST-NET-1
 NETNS_RUN_DIR = Path("/run/netns")
@@ -304,7 +307,7 @@ def prepare_for_run(
     plugin's ``bridge`` → ``master`` (a test bridge), Kube-OVN IPAM → static, state dirs → tmp_path."""
     run = copy.deepcopy(dict(conflist))
     for plugin in run["plugins"]:
-        for key in ("master", "bridge") if plugin.get("type") in MAIN_PLUGINS else ():
+        for key in ("master", "bridge") if plugin.get("type") in MASTER_PLUGINS else ():
             if key in plugin:
                 assert isinstance(plugin[key], str), plugin[key]
                 assert plugin[key], f"empty {key}"
@@ -545,9 +548,17 @@ def verify_attachment_file(path: Path, box: Sandbox, master: str | None = None, 
 # --- golden attachments ------------------------------------------------------------------------------------------
 
 
+def main_type(path: Path) -> str:
+    """The type of the first plugin of a golden attachment's chain."""
+    return str(_attachment(_nad_documents(path))[1]["plugins"][0]["type"])
+
+
+MAC_CHAIN_ATTACHMENTS = [path for path in GOLDEN_ATTACHMENTS if main_type(path) in MAIN_PLUGINS]
+
+
 @pytest.mark.parametrize(
     "nad_path",
-    [pytest.param(path, id=path.relative_to(GOLDEN).as_posix()) for path in GOLDEN_ATTACHMENTS]
+    [pytest.param(path, id=path.relative_to(GOLDEN).as_posix()) for path in MAC_CHAIN_ATTACHMENTS]
     or [pytest.param(None, id="no-golden-attachments")],
 )
 def test_golden_attachment_runs_with_reference_plugins(nad_path: Path | None, request: pytest.FixtureRequest) -> None:
@@ -651,7 +662,7 @@ def test_bridge_gateway_attachment_runs(sandbox: Sandbox, tmp_path: Path) -> Non
 VLAN_MASTER = re.compile(r"^(?P<parent>[A-Za-z0-9_-][A-Za-z0-9_.-]*)\.(?P<id>[0-9]{1,4})$")
 VLAN_ATTACHMENTS = [
     path
-    for path in GOLDEN_ATTACHMENTS
+    for path in MAC_CHAIN_ATTACHMENTS
     if VLAN_MASTER.match(_attachment(_nad_documents(path))[1]["plugins"][0].get("master", ""))
 ]
 

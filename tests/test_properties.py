@@ -44,7 +44,7 @@ from conftest import ROOT
 from netgen.codes import CODES
 from netgen.diagnostics import Severity
 from netgen.model import Family, Inventory, Version
-from netgen.targets import VCLUSTER_YAML_SINCE
+from netgen.targets import CNI_TYPES, VCLUSTER_YAML_SINCE
 from strategies import DUMP_STYLES, dump, inventories, inventory_texts, mutated_data, mutated_text
 from test_conformance import (
     ATTACHMENT_KINDS,
@@ -173,8 +173,13 @@ def check_attachment(loaded: list[Any], path: str, upstream: Path) -> None:
     assert config["cniVersion"] == "1.0.0", path
     assert config["name"] == document["metadata"]["name"], path
     plugins = config["plugins"]
-    assert [p.get("type") for p in plugins] == ["macvlan", "tuning"], path
-    assert isinstance(plugins[0].get("master"), str) and plugins[0]["master"], path
+    types = [p.get("type") for p in plugins]
+    kind = next((t for t in CNI_TYPES if t.name == types[0]), None)
+    assert kind is not None and types[1:] in ([], ["tuning"]), f"{path}: {types}"
+    assert types[1:] == ["tuning"] or not kind.own_mac, f"{path}: a pod MAC of its own needs tuning too (F4)"
+    if kind.host_link is not None:  # the host's link (macvlan, ipvlan) or bridge, by its kernel name
+        link = plugins[0].get("master" if kind.host_link == "link" else "bridge")
+        assert isinstance(link, str) and link, path
 
 
 def check_vcluster(loaded: list[Any], path: str, version: Version, service_cidr: str, upstream: Path) -> None:

@@ -93,6 +93,42 @@ def metallb_target(version: Version) -> MetalLBTarget:
     return next(t for t in METALLB if t.version == version)
 
 
+@dataclass(frozen=True, slots=True)
+class CniType:
+    """A CNI plugin that makes an attachment's pod interface (docs/kubernetes.md)."""
+
+    name: str
+    #: what the plugin hangs the pod's interface off on each host: ``link`` (the host's link
+    #: on the attachment's network is its ``master``), ``bridge`` (the host's bridge on that
+    #: network), or None (the plugin takes a device it selects itself: a NIC, an SR-IOV VF)
+    host_link: str | None
+    #: the pod's interface gets a MAC of its own that the chain sets (the ``mac`` capability or
+    #: one fixed MAC, in the plugin and in ``tuning``); ipvlan shares its master's MAC and
+    #: host-device keeps the NIC's own
+    own_mac: bool
+    #: the ``mode`` values the plugin takes, its default first (none: the type has no mode)
+    modes: tuple[str, ...] = ()
+    #: the attachment keys only this type reads, and those of them it needs
+    keys: tuple[str, ...] = ()
+    required: tuple[str, ...] = ()
+    #: the plugin sets the interface's MTU itself (``mtu``); else ``tuning`` sets the network's MTU
+    mtu_key: bool = True
+
+
+#: every CNI type an attachment can have; the first is the default
+CNI_TYPES: tuple[CniType, ...] = (
+    CniType("macvlan", "link", own_mac=True, modes=("bridge", "private", "vepa", "passthru"), keys=("mode",)),
+    CniType("ipvlan", "link", own_mac=False, modes=("l2", "l3", "l3s"), keys=("mode",)),
+    CniType("bridge", "bridge", own_mac=True, keys=("vlan", "isGateway", "ipMasq")),
+    CniType("host-device", None, own_mac=False, keys=("device",), required=("device",), mtu_key=False),
+    CniType("sriov", None, own_mac=True, keys=("vlan", "resourceName"), required=("resourceName",), mtu_key=False),
+)
+
+
+def cni_type(name: str) -> CniType:
+    return next(t for t in CNI_TYPES if t.name == name)
+
+
 def link_ref(host: Host, nic: Nic) -> str | None:
     """The name Talos documents use for a NIC: its stable kernel name, else its alias (named
     after its network, ``<bond>-port<n>`` for a bond or bridge member, ``nic-<mac>`` for a VLAN
@@ -122,6 +158,9 @@ def kernel_name(cluster: Cluster, host: Host, link: Link) -> str | None:
     return host.kernel_name(link)
 
 
+_HOST_LINK = {"link": "the host's link (master)", "bridge": "the host's bridge", None: "a device of its own"}
+
+
 def markdown() -> str:
     """docs/targets.md: these tables as the docs show them (``make docs``)."""
     rows = [
@@ -148,6 +187,14 @@ def markdown() -> str:
         + "".join(
             f"- {t.version}: CRDs of {t.release}{' (default)' if t.version == METALLB_DEFAULT else ''}\n"
             for t in METALLB
+        )
+        + "\n"
+        "## CNI types\n\n"
+        "| type | pod interface on | own MAC | modes (default first) | keys of its own |\n|---|---|---|---|---|\n"
+        + "".join(
+            f"| `{t.name}` | {_HOST_LINK[t.host_link]} | {'yes' if t.own_mac else 'no'} | "
+            f"{', '.join(t.modes) or '-'} | {', '.join(f'`{k}`' for k in t.keys) or '-'} |\n"
+            for t in CNI_TYPES
         )
         + "\n"
         "## vcluster\n\n"

@@ -81,6 +81,12 @@ RULES: tuple[Rule, ...] = (
     attachments.keys_fit_type,  # NG614
     attachments.bridge_vlan_isolated,  # NG615
     attachments.bridge_gateway_unique,  # NG616
+    attachments.mode_fits_type,  # NG617
+    attachments.mac_fits_type,  # NG618
+    attachments.host_device_usable,  # NG619
+    attachments.required_keys,  # NG620
+    attachments.sysctls_under_net,  # NG621
+    attachments.masters_shareable,  # NG622
     vclusters.service_cidr_settable,  # NG701
     vclusters.k0s_single_family,  # NG702
     vclusters.distro_in_version,  # NG703

@@ -1,4 +1,4 @@
-"""Multus attachments: macvlan chains and their IPAM (docs/kubernetes.md; failure F4)."""
+"""Multus attachments: CNI chains and their IPAM (docs/kubernetes.md; failure F4)."""
 
 from __future__ import annotations
 
@@ -6,13 +6,16 @@ from collections.abc import Iterator
 
 from netgen.checks.framework import Finding, cluster_rule
 from netgen.diagnostics import Severity
-from netgen.model import AddressRange, Attachment, Bridge, Cluster, Host, IpamType, describe
-from netgen.targets import kernel_name
+from netgen.model import AddressRange, Attachment, Bridge, Cluster, Host, IpamType, MacAddress, describe
+from netgen.targets import CNI_TYPES, cni_type, kernel_name
 
 
 def attachment_masters(cluster: Cluster, attachment: Attachment) -> list[tuple[Host, str | None]]:
     """Every host with a link on the attachment's network, and that link's kernel name: the
-    macvlan master on that host (None where it is unknown)."""
+    macvlan or ipvlan master, or the bridge, on that host (None where it is unknown). Empty for
+    a type that takes a device of its own (host-device, sriov)."""
+    if cni_type(attachment.type).host_link is None:
+        return []
     return [
         (host, kernel_name(cluster, host, link))
         for host in cluster.hosts
@@ -20,14 +23,25 @@ def attachment_masters(cluster: Cluster, attachment: Attachment) -> list[tuple[H
     ]
 
 
+def attachment_nodes(cluster: Cluster, attachment: Attachment) -> int:
+    """On how many nodes pods can use the attachment: the hosts with a link on its network, the
+    one host whose NIC a host-device attachment moves, or (a PCI slot, an SR-IOV resource) any."""
+    if attachment.device_mac is not None:
+        return 1
+    if cni_type(attachment.type).host_link is None:
+        return len(cluster.hosts)
+    return len(attachment_masters(cluster, attachment))
+
+
 @cluster_rule("NG601", Severity.ERROR, "attachment master differs between hosts")
 def one_master_name(cluster: Cluster) -> Iterator[Finding]:
     """
-    An attachment's `master` is the kernel name of each host's NIC on the attachment's
-    network, and one NetworkAttachmentDefinition holds one name for every node. Here the
-    hosts name that NIC differently (`ens7` on one, `enp1s0` on another), so pods on some
-    nodes would fail to start. Make the names equal on every host (a udev `.link` file, or
-    the same VM slot), or put the differing hosts on another network.
+    A macvlan or ipvlan attachment's `master` (a bridge attachment's `bridge`) is the kernel
+    name of each host's link on the attachment's network (a NIC, bond, VLAN or bridge), and
+    one NetworkAttachmentDefinition holds one name for every node. Here the hosts name that
+    link differently (`ens7` on one, `enp1s0` on another), so pods on some nodes would fail
+    to start. Make the names equal on every host (a udev `.link` file, the same VM slot, or
+    one bond/VLAN/bridge name), or put the differing hosts on another network.
     """
     for attachment in cluster.attachments:
         named = [(host, name) for host, name in attachment_masters(cluster, attachment) if name is not None]
@@ -36,35 +50,37 @@ def one_master_name(cluster: Cluster) -> Iterator[Finding]:
             listing = ", ".join(f"{host.name}: {name}" for host, name in named)
             yield Finding(
                 attachment.origin / "network",
-                f"attachment {attachment.namespace}/{attachment.name}: the NICs on network {attachment.network} "
+                f"attachment {attachment.namespace}/{attachment.name}: the links on network {attachment.network} "
                 f"have different names ({listing})",
-                "give that NIC the same kernel name on every host",
+                "give that link the same kernel name on every host",
             )
 
 
 @cluster_rule("NG602", Severity.ERROR, "attachment master unknown")
 def master_name_known(cluster: Cluster) -> Iterator[Finding]:
     """
-    An attachment needs the kernel name of the NIC it hangs off (`master`), but a host's NIC
-    on the attachment's network has no known name, or no host has a NIC on that network at
-    all. Add `name:` to the NIC, or pass the host's facts with `--facts`.
+    A macvlan, ipvlan or bridge attachment needs the kernel name of the host's link it hangs
+    off (`master`, or the bridge), but a host's link on the attachment's network has no known
+    name (a NIC without `name:` or facts), or no host has a link on that network at all. Add
+    `name:` to the NIC, or pass the host's facts with `--facts`.
     """
     for attachment in cluster.attachments:
-        if cluster.network(attachment.network) is None:
+        if cluster.network(attachment.network) is None or cni_type(attachment.type).host_link is None:
             continue
         masters = attachment_masters(cluster, attachment)
         where = f"attachment {attachment.namespace}/{attachment.name}"
         if not masters:
             yield Finding(
                 attachment.origin / "network",
-                f"{where}: no host has a NIC on network {attachment.network}",
+                f"{where}: no host has a link on network {attachment.network}",
                 "attach it to a network the hosts have a NIC on",
             )
         unnamed = [host.name for host, name in masters if name is None]
         if unnamed:
             yield Finding(
                 attachment.origin / "network",
-                f"{where}: the link name of the NIC on network {attachment.network} is unknown on {', '.join(unnamed)}",
+                f"{where}: the kernel name of the link on network {attachment.network} is unknown on "
+                f"{', '.join(unnamed)}",
                 "add `name:` to those NICs, or pass their facts with --facts",
             )
 
@@ -80,8 +96,8 @@ def attachment_mac_usable(cluster: Cluster) -> Iterator[Finding]:
     owners = {nic.mac: f"a NIC of host {host.name}" for host in cluster.hosts for nic in host.nics}
     for attachment in cluster.attachments:
         mac = attachment.mac
-        if mac is None:
-            continue
+        if mac is None or not cni_type(attachment.type).own_mac:
+            continue  # a MAC on a type without a MAC of its own is NG618
         problem = None
         if mac.is_zero or mac.is_multicast:
             problem = "is not a unicast MAC"
@@ -104,7 +120,7 @@ def fixed_mac_single_pod(cluster: Cluster) -> Iterator[Finding]:
     `k8s.v1.cni.cncf.io/networks` annotation.
     """
     for attachment in cluster.attachments:
-        if attachment.mac is not None:
+        if attachment.mac is not None and cni_type(attachment.type).own_mac:
             yield Finding(
                 attachment.origin / "mac",
                 f"attachment {attachment.namespace}/{attachment.name} has the fixed MAC {attachment.mac}: "
@@ -177,9 +193,10 @@ def ipam_inside_cidrs(cluster: Cluster) -> Iterator[Finding]:
 @cluster_rule("NG607", Severity.WARNING, "IPAM prefix outside the attachment's network")
 def ipam_on_network(cluster: Cluster) -> Iterator[Finding]:
     """
-    An IPAM prefix does not lie inside the attachment's network. macvlan puts pods on the
-    network's own layer-2 segment, so pods with addresses from another prefix reach nothing
-    but each other unless a router on that segment serves the other prefix too.
+    An IPAM prefix does not lie inside the attachment's network. The pods' interfaces sit on
+    the network's own segment (a macvlan, ipvlan or bridge port, the NIC itself, a VF of the
+    NIC cabled to it), so pods with addresses from another prefix reach nothing but each other
+    unless a router on that segment serves the other prefix too.
     """
     for attachment in cluster.attachments:
         network = cluster.network(attachment.network)
@@ -291,12 +308,12 @@ def host_local_single_node(cluster: Cluster) -> Iterator[Finding]:
     attach.
     """
     for attachment in cluster.attachments:
-        hosts = attachment_masters(cluster, attachment)
+        nodes = attachment_nodes(cluster, attachment)
         # a fixed MAC already limits the attachment to one pod at a time (NG604)
-        if attachment.ipam.type is IpamType.HOST_LOCAL and attachment.mac is None and len(hosts) > 1:
+        if attachment.ipam.type is IpamType.HOST_LOCAL and attachment.mac is None and nodes > 1:
             yield Finding(
                 attachment.ipam.origin / "type",
-                f"attachment {attachment.namespace}/{attachment.name} uses host-local IPAM on {len(hosts)} hosts: "
+                f"attachment {attachment.namespace}/{attachment.name} uses host-local IPAM on {nodes} hosts: "
                 "pods on different nodes can get the same address",
                 "use kube-ovn or whereabouts IPAM, or keep the pods that use it on one node",
             )
@@ -364,25 +381,30 @@ def bridge_on_a_bridge(cluster: Cluster) -> Iterator[Finding]:
             )
 
 
-#: the attachment keys that only one CNI type reads
-TYPE_KEYS = {"mode": "macvlan", "vlan": "bridge", "isGateway": "bridge", "ipMasq": "bridge"}
+#: the attachment keys that only some CNI types read, and which
+TYPE_KEYS: dict[str, tuple[str, ...]] = {}
+for _type in CNI_TYPES:
+    for _key in _type.keys:
+        TYPE_KEYS[_key] = (*TYPE_KEYS.get(_key, ()), _type.name)
 
 
 @cluster_rule("NG614", Severity.ERROR, "attachment key of another CNI type")
 def keys_fit_type(cluster: Cluster) -> Iterator[Finding]:
     """
-    The attachment gives a key its CNI type does not read: `mode` is macvlan's, `vlan`,
-    `isGateway` and `ipMasq` are the bridge plugin's. netgen would drop it, and the attachment
-    would not do what the inventory says. Remove the key, or change `type`.
+    The attachment gives a key its CNI type does not read: `mode` is macvlan's and ipvlan's,
+    `vlan` the bridge plugin's and SR-IOV's, `isGateway` and `ipMasq` the bridge plugin's,
+    `device` host-device's and `resourceName` SR-IOV's. netgen would drop it, and the
+    attachment would not do what the inventory says. Remove the key, or change `type`.
     """
     for attachment in cluster.attachments:
         for key in attachment.keys:
-            owner = TYPE_KEYS.get(key)
-            if owner is not None and owner != attachment.type:
+            owners = TYPE_KEYS.get(key)
+            if owners is not None and attachment.type not in owners:
                 yield Finding(
                     (attachment.origin / key).at_key(),
-                    f"attachment {attachment.namespace}/{attachment.name} is {attachment.type}: `{key}` is for {owner}",
-                    f"remove `{key}`, or use `type: {owner}`",
+                    f"attachment {attachment.namespace}/{attachment.name} is {attachment.type}: "
+                    f"`{key}` is for {' and '.join(owners)}",
+                    f"remove `{key}`, or use `type: {owners[0]}`",
                 )
 
 
@@ -428,4 +450,180 @@ def bridge_gateway_unique(cluster: Cluster) -> Iterator[Finding]:
                 attachment.origin / "isGateway",
                 f"bridge attachment {attachment.namespace}/{attachment.name} has isGateway: {problem}",
                 "remove `isGateway`, or give an attachment on one host a gateway address of its own",
+            )
+
+
+@cluster_rule("NG617", Severity.ERROR, "attachment mode of another CNI type")
+def mode_fits_type(cluster: Cluster) -> Iterator[Finding]:
+    """
+    The attachment's `mode` is one the other plugin takes: macvlan's modes are `bridge`,
+    `private`, `vepa` and `passthru`, ipvlan's `l2`, `l3` and `l3s`. The plugin refuses an
+    unknown mode ("unknown ipvlan mode"), so no pod using the attachment would start.
+    """
+    for attachment in cluster.attachments:
+        modes = cni_type(attachment.type).modes
+        if modes and attachment.mode not in modes:
+            owner = next(t.name for t in CNI_TYPES if attachment.mode in t.modes)
+            yield Finding(
+                attachment.origin / "mode",
+                f"attachment {attachment.namespace}/{attachment.name} is {attachment.type}: mode {attachment.mode} "
+                f"is {owner}'s",
+                f"write one of: {', '.join(modes)} (the default is {modes[0]})",
+            )
+
+
+@cluster_rule("NG618", Severity.ERROR, "MAC on an attachment without a MAC of its own")
+def mac_fits_type(cluster: Cluster) -> Iterator[Finding]:
+    """
+    The attachment gives `mac` (a fixed MAC or `perPod`), but its pods' interfaces have no MAC
+    of their own: every ipvlan interface shares its master's MAC (the kernel refuses to change
+    it, so `tuning` would fail), and a host-device attachment moves a NIC with its own MAC
+    into the pod. Remove `mac`, or use `type: macvlan` for a MAC of the pod's own.
+    """
+    for attachment in cluster.attachments:
+        if "mac" in attachment.keys and not cni_type(attachment.type).own_mac:
+            why = (
+                "ipvlan interfaces share their master's MAC"
+                if attachment.type == "ipvlan"
+                else f"{attachment.type} keeps the device's own MAC"
+            )
+            yield Finding(
+                (attachment.origin / "mac").at_key(),
+                f"attachment {attachment.namespace}/{attachment.name} is {attachment.type}: {why}, so it takes no mac",
+                "remove `mac`, or use `type: macvlan` to give the pods MACs of their own",
+            )
+
+
+@cluster_rule("NG619", Severity.ERROR, "host-device NIC unusable")
+def host_device_usable(cluster: Cluster) -> Iterator[Finding]:
+    """
+    A host-device attachment moves one NIC into the pod, but the NIC its `device.mac` names
+    is not a NIC of a host of this cluster, or netgen configures it on the host (it carries a
+    network, is a bond or bridge member, or a VLAN's parent: Talos would lose it when a pod
+    takes it), or another host-device attachment takes the same NIC or PCI address. List the
+    NIC under its host without `network`, and give each host-device attachment its own device.
+    """
+    taken: dict[MacAddress | str, Attachment] = {}
+    for attachment in (a for a in cluster.attachments if a.type == "host-device"):
+        where = f"host-device attachment {attachment.namespace}/{attachment.name}"
+        mac, pci = attachment.device_mac, attachment.device_pci
+        device: MacAddress | str | None = mac if mac is not None else pci
+        if device is None:
+            continue  # NG620
+        origin = attachment.origin / "device" / ("mac" if mac is not None else "pciBusID")
+        if (other := taken.setdefault(device, attachment)) is not attachment:
+            yield Finding(
+                origin,
+                f"{where} takes {device}, which attachment {other.namespace}/{other.name} takes too",
+                "give each host-device attachment a NIC of its own",
+            )
+            continue
+        if mac is None:
+            continue
+        owner = next(((host, nic) for host in cluster.hosts for nic in host.nics if nic.mac == mac), None)
+        if owner is None:
+            yield Finding(
+                origin,
+                f"{where}: {mac} is not a NIC of a host of cluster {cluster.name}",
+                "list the NIC under the host that has it (with its MAC and no network)",
+            )
+        elif (use := _configured(owner[0], owner[1].mac)) is not None:
+            yield Finding(
+                origin,
+                f"{where}: NIC {mac} of host {owner[0].name} {use}; Talos configures it",
+                "move a NIC that nothing else uses (listed without network), or drop the NIC's other use",
+            )
+
+
+def _configured(host: Host, mac: MacAddress) -> str | None:
+    """What netgen makes of a host's NIC, if anything: it carries a network, or a bond, bridge or VLAN uses it."""
+    nic = host.nic(mac)
+    if nic is None:
+        return None
+    if nic.network is not None:
+        return f"carries network {nic.network}"
+    masters = host.masters().get(nic, ())
+    if masters:
+        return f"is a member of {describe(masters[0])}"
+    vlan = next((v for v in host.vlans if host.parent(v) == nic), None)
+    return f"is the parent of {describe(vlan)}" if vlan is not None else None
+
+
+@cluster_rule("NG620", Severity.ERROR, "attachment lacks a key its CNI type needs")
+def required_keys(cluster: Cluster) -> Iterator[Finding]:
+    """
+    The attachment's CNI type needs a key the attachment does not give: host-device needs
+    `device` (the NIC to move, by `mac` or `pciBusID`), sriov needs `resourceName` (the SR-IOV
+    device plugin's resource, from which Multus takes the VF's PCI address), and ipvlan needs
+    IPAM other than `none`: first in a chain, the ipvlan plugin always runs the IPAM plugin its
+    config names, so with none every pod fails to start.
+    """
+    examples = {
+        "device": 'device: {mac: "52:54:00:00:00:10"}',
+        "resourceName": "resourceName: intel.com/sriov_netdevice",
+    }
+    for attachment in cluster.attachments:
+        if attachment.type == "ipvlan" and attachment.ipam.type is IpamType.NONE:
+            yield Finding(
+                attachment.ipam.origin / "type" if "ipam" in attachment.keys else attachment.origin,
+                f"attachment {attachment.namespace}/{attachment.name} is ipvlan: it needs IPAM, and has none",
+                "give it whereabouts, kube-ovn, host-local, static or dhcp IPAM",
+            )
+        for key in cni_type(attachment.type).required:
+            if key not in attachment.keys:
+                yield Finding(
+                    attachment.origin,
+                    f"attachment {attachment.namespace}/{attachment.name} is {attachment.type}: it needs `{key}`",
+                    f"add `{examples[key]}`",
+                )
+
+
+@cluster_rule("NG621", Severity.ERROR, "tuning sysctl outside net")
+def sysctls_under_net(cluster: Cluster) -> Iterator[Finding]:
+    """
+    A `tuning.sysctls` key is not a network sysctl. The tuning plugin writes only below
+    /proc/sys/net in the pod's network namespace and refuses any other key, so the pod would
+    not start. Write keys such as `net.ipv6.conf.IFNAME.accept_ra` (`IFNAME` stands for the
+    pod's interface).
+    """
+    for attachment in cluster.attachments:
+        for key, _ in attachment.sysctls:
+            if not key.startswith("net.") or ".." in key or "/" in key:
+                yield Finding(
+                    (attachment.origin / "tuning" / "sysctls" / key).at_key(),
+                    f"attachment {attachment.namespace}/{attachment.name}: sysctl {key} is not below net.",
+                    "set only network sysctls, e.g. net.ipv6.conf.IFNAME.accept_ra",
+                )
+
+
+@cluster_rule("NG622", Severity.ERROR, "attachments that cannot share their master")
+def masters_shareable(cluster: Cluster) -> Iterator[Finding]:
+    """
+    Two attachments on one network hang off the same link on every host, and the kernel
+    cannot give them both what they ask of it. A link takes one receive handler: once
+    macvlan links hang off it, the kernel refuses an ipvlan link on it ("Device or resource
+    busy"), and the other way round. And every ipvlan link on one master shares that master's
+    mode: creating one in another mode switches all of them (ipvlan's port mode), so the
+    first attachment's pods would silently change from L2 to L3 or back. Give such
+    attachments one type and one mode, or put them on different networks.
+    """
+    first: dict[str, Attachment] = {}
+    for attachment in (a for a in cluster.attachments if a.type in ("macvlan", "ipvlan")):
+        other = first.setdefault(attachment.network, attachment)
+        if other is attachment:
+            continue
+        where = f"attachments {other.namespace}/{other.name} and {attachment.namespace}/{attachment.name}"
+        if other.type != attachment.type:
+            yield Finding(
+                attachment.origin / "type",
+                f"{where} put {other.type} and {attachment.type} links on one master (network {attachment.network}): "
+                "the kernel allows only one of them on a link",
+                "give both the same type, or put one on another network",
+            )
+        elif attachment.type == "ipvlan" and other.mode != attachment.mode:
+            yield Finding(
+                attachment.origin / "mode" if "mode" in attachment.keys else attachment.origin,
+                f"{where} are ipvlan in modes {other.mode} and {attachment.mode} on one master "
+                f"(network {attachment.network}): an ipvlan master has one mode for all its links",
+                f"use mode {other.mode} for both, or put one on another network",
             )

@@ -41,7 +41,7 @@ from netgen.model import (
     Version,
     Vlan,
 )
-from netgen.targets import METALLB_DEFAULT, TALOS_DEFAULT, TALOS_MULTIDOC_SINCE
+from netgen.targets import CNI_TYPES, METALLB_DEFAULT, TALOS_DEFAULT, TALOS_MULTIDOC_SINCE, cni_type
 
 INVALID_ADDRESS = Code(
     "NG020",
@@ -297,11 +297,14 @@ class _Builder:
         ipam = data.get("ipam", {"type": "none"})
         ipam_origin = origin / "ipam"
         mac = data.get("mac", "perPod")
+        kind = cni_type(data.get("type", CNI_TYPES[0].name))
+        device = data.get("device", {})
+        tuning = data.get("tuning", {})
         return Attachment(
             name=data["name"],
             namespace=data["namespace"],
             network=data["network"],
-            mode=data.get("mode", "bridge"),
+            mode=data.get("mode", kind.modes[0] if kind.modes else ""),
             mac=None if mac == "perPod" else MacAddress.parse(mac),
             ipam=Ipam(
                 type=IpamType(ipam["type"]),
@@ -313,10 +316,15 @@ class _Builder:
                 origin=ipam_origin,
             ),
             origin=origin,
-            type=data.get("type", "macvlan"),
+            type=kind.name,
             vlan=data.get("vlan"),
             is_gateway=data.get("isGateway", False),
             ip_masq=data.get("ipMasq", False),
+            device_mac=MacAddress.parse(device["mac"]) if "mac" in device else None,
+            device_pci=device.get("pciBusID"),
+            resource_name=data.get("resourceName"),
+            sysctls=tuple((key, str(value)) for key, value in tuning.get("sysctls", {}).items()),
+            promisc=tuning.get("promisc", False),
             keys=tuple(data),
         )
 

@@ -22,7 +22,7 @@ from jsonschema.protocols import Validator
 from netgen.diagnostics import Code, Diagnostic, Origin, PathPart, Severity
 from netgen.parallel import weighed_map
 from netgen.resources import SchemaValidator, inline_references, schema
-from netgen.targets import METALLB, METALLB_DEFAULT, TALOS, TALOS_DEFAULT
+from netgen.targets import CNI_TYPES, METALLB, METALLB_DEFAULT, TALOS, TALOS_DEFAULT
 
 WRONG_TYPE = Code(
     "NG010",
@@ -98,7 +98,8 @@ _TALOS_VERSION = ("$defs", "cluster", "properties", "talos", "properties", "vers
 @cache
 def inventory_schema() -> dict[str, Any]:
     """The inventory schema: ``schemas/inventory.schema.json`` with ``talos.version``'s enum,
-    default and hint made from :data:`netgen.targets.TALOS`. netgen validates with it and
+    default and hint made from :data:`netgen.targets.TALOS` (``metallb.version``'s from
+    ``METALLB``, the attachments' ``type`` and ``mode`` from ``CNI_TYPES``). netgen validates with it and
     ``netgen schema`` prints it."""
     filled = copy.deepcopy(schema("inventory"))
     parent, key = filled, _TALOS_VERSION[-1]
@@ -118,6 +119,10 @@ def inventory_schema() -> dict[str, Any]:
         "enum": minors,
         "x-hint": f'supported MetalLB targets are "{minors[0]}" to "{minors[-1]}"; write the version quoted',
     }
+    attachment = filled["$defs"]["attachment"]["properties"]
+    attachment["type"]["enum"] = [t.name for t in CNI_TYPES]
+    # every type's modes: NG617 says which type takes which
+    attachment["mode"]["enum"] = list(dict.fromkeys(mode for t in CNI_TYPES for mode in t.modes))
     return filled
 
 

@@ -472,20 +472,31 @@ class Attachment:
     name: str
     namespace: str
     network: str
+    #: macvlan or ipvlan mode ("" for a type without modes)
     mode: str
     #: a fixed MAC, or None when each pod sets its own (Multus ``mac`` in the networks annotation)
     mac: MacAddress | None
     ipam: Ipam
     origin: Origin
-    #: the CNI plugin that makes the pod's interface: ``macvlan`` (off the host's link on the
-    #: network) or ``bridge`` (a veth on the host's bridge on the network)
+    #: the CNI plugin that makes the pod's interface (``netgen.targets.CNI_TYPES``): ``macvlan`` or
+    #: ``ipvlan`` off the host's link on the network, ``bridge`` (a veth on the host's bridge on
+    #: the network), ``host-device`` (a NIC moved into the pod) or ``sriov`` (a VF)
     type: str = "macvlan"
-    #: bridge: the VLAN id the pod's port gets on the bridge (None: untagged)
+    #: bridge: the VLAN id the pod's port gets on the bridge; sriov: the VF's VLAN (None: untagged)
     vlan: int | None = None
     #: bridge: give the bridge the IPAM gateway address (``isGateway``)
     is_gateway: bool = False
     #: bridge: masquerade traffic from the pods leaving through the node (``ipMasq``)
     ip_masq: bool = False
+    #: host-device: the NIC it moves into the pod, by its MAC (a NIC of one host) or by PCI address
+    device_mac: MacAddress | None = None
+    device_pci: str | None = None
+    #: sriov: the device plugin's resource whose VFs the pods get (Multus's resourceName annotation)
+    resource_name: str | None = None
+    #: tuning: sysctls set in the pod's network namespace (``IFNAME`` stands for the interface),
+    #: and promiscuous mode on the pod's interface
+    sysctls: tuple[tuple[str, str], ...] = ()
+    promisc: bool = False
     #: the keys the inventory gives (NG614 finds keys of another type)
     keys: tuple[str, ...] = ()
 

@@ -1,4 +1,5 @@
-"""Multus NetworkAttachmentDefinitions: macvlan or bridge, then tuning (docs/kubernetes.md; failure F4).
+"""Multus NetworkAttachmentDefinitions: macvlan, ipvlan, bridge, host-device or sriov, then tuning
+(docs/kubernetes.md; failure F4).
 
 macvlan sets the MAC when it creates the link (so the IPv6 link-local address is derived
 from the right MAC) and tuning sets it again afterwards; both take it from the Multus
@@ -17,7 +18,7 @@ from typing import Any
 
 from netgen.model import Attachment, Cluster, Family, Ipam, IpamType, IPNetwork
 from netgen.plan.artifact import Artifact
-from netgen.targets import kernel_name
+from netgen.targets import cni_type, kernel_name
 
 CNI_VERSION = "1.0.0"  # reference plugins before 1.6 refuse 1.1.0; Debian bookworm ships 1.1.1
 KUBE_OVN_SOCKET = "/run/openvswitch/kube-ovn-daemon.sock"
@@ -49,6 +50,8 @@ class AttachmentPlan:
     subnet: SubnetPlan | None
     #: comment lines for the head of the file (what must run beside the attachment)
     notes: tuple[str, ...] = ()
+    #: sriov: the device plugin resource (the ``k8s.v1.cni.cncf.io/resourceName`` annotation)
+    resource_name: str | None = None
 
 
 def plan(cluster: Cluster) -> Iterator[Artifact]:
@@ -62,62 +65,115 @@ def plan(cluster: Cluster) -> Iterator[Artifact]:
 
 
 def attachment_plan(cluster: Cluster, attachment: Attachment) -> AttachmentPlan:
+    kind = cni_type(attachment.type)
     network = cluster.network(attachment.network)
-    master = next(
+    mtu = network.mtu if network is not None else None
+    plugin: dict[str, Any] = _main_plugin(cluster, attachment)
+    if mtu is not None and kind.mtu_key:
+        plugin["mtu"] = mtu
+    plugin["ipam"] = _ipam_config(cluster, attachment)
+    capabilities: dict[str, bool] = {}
+    tuning: dict[str, Any] = {"type": "tuning"}
+    if kind.own_mac and attachment.mac is None:
+        capabilities["mac"] = True
+        tuning["capabilities"] = {"mac": True}
+    elif kind.own_mac and attachment.mac is not None:
+        tuning["mac"] = str(attachment.mac)
+        if attachment.type == "bridge":  # the bridge plugin reads a fixed MAC from args.cni.mac only
+            plugin["args"] = {"cni": {"mac": tuning["mac"]}}
+        else:
+            plugin["mac"] = tuning["mac"]
+    if attachment.ipam.type is IpamType.STATIC:
+        capabilities["ips"] = True  # static IPAM takes each pod's addresses from the networks annotation
+    if capabilities:
+        plugin["capabilities"] = capabilities
+    if mtu is not None and not kind.mtu_key:
+        tuning["mtu"] = mtu
+    if attachment.sysctls:
+        tuning["sysctl"] = dict(attachment.sysctls)
+    if attachment.promisc:
+        tuning["promisc"] = True
+    # tuning sets what the plugin does not: the MAC again, the MTU, sysctls, promiscuous mode;
+    # with nothing to set (ipvlan, host-device without any) it is left out
+    plugins = [plugin, tuning] if len(tuning) > 1 else [plugin]
+    return AttachmentPlan(
+        name=attachment.name,
+        namespace=attachment.namespace,
+        config={"cniVersion": CNI_VERSION, "name": attachment.name, "plugins": plugins},
+        annotation_example=_annotation_example(attachment),
+        subnet=_subnet(cluster, attachment) if attachment.ipam.type is IpamType.KUBE_OVN else None,
+        notes=_notes(cluster, attachment),
+        resource_name=attachment.resource_name,
+    )
+
+
+def _main_plugin(cluster: Cluster, attachment: Attachment) -> dict[str, Any]:
+    """The plugin that makes the pod's interface, before its ``mtu``, ``ipam`` and MAC:
+
+    - macvlan or ipvlan off the host's link on the network (``master``: its kernel name, the
+      same on every host, NG601), with the mode;
+    - the bridge plugin on the host's bridge on the network. It sets the MAC on the
+      container's veth end when it creates it, as macvlan does, from the ``mac`` capability
+      or, for a fixed MAC, from ``args.cni.mac`` (it has no ``mac`` key); ``tuning`` sets it
+      again, as for macvlan;
+    - host-device with the NIC by MAC (``hwaddr``) or PCI address (``pciBusID``);
+    - sriov with the VF's VLAN: Multus adds the VF's PCI address (``deviceID``) from the
+      device plugin's allocation of the attachment's ``resourceName``.
+    """
+    match attachment.type:
+        case "bridge":
+            plugin: dict[str, Any] = {"type": "bridge", "bridge": _host_link(cluster, attachment)}
+            if attachment.vlan is not None:
+                plugin["vlan"] = attachment.vlan
+            if attachment.is_gateway:
+                plugin["isGateway"] = True
+            if attachment.ip_masq:
+                plugin["ipMasq"] = True
+            return plugin
+        case "host-device":
+            if attachment.device_mac is not None:
+                return {"type": "host-device", "hwaddr": str(attachment.device_mac)}
+            return {"type": "host-device", "pciBusID": attachment.device_pci}
+        case "sriov":
+            return {"type": "sriov"} | ({"vlan": attachment.vlan} if attachment.vlan is not None else {})
+    return {"type": attachment.type, "master": _host_link(cluster, attachment), "mode": attachment.mode}
+
+
+def _host_link(cluster: Cluster, attachment: Attachment) -> str:
+    """The kernel name of the hosts' link on the attachment's network (one name: NG601, NG602)."""
+    return next(
         name
         for host in cluster.hosts
         if (link := host.link_on(attachment.network)) is not None
         and (name := kernel_name(cluster, host, link)) is not None
     )
-    capabilities = {"mac": True} if attachment.mac is None else {}
-    if attachment.ipam.type is IpamType.STATIC:
-        capabilities["ips"] = True  # static IPAM takes each pod's addresses from the networks annotation
-    macvlan: dict[str, Any] = _main_plugin(attachment, master)
-    if network is not None and network.mtu is not None:
-        macvlan["mtu"] = network.mtu
-    macvlan["ipam"] = _ipam_config(cluster, attachment)
-    tuning: dict[str, Any] = {"type": "tuning"}
-    if attachment.mac is not None:
-        tuning["mac"] = str(attachment.mac)
-        if attachment.type == "bridge":  # the bridge plugin reads a fixed MAC from args.cni.mac only
-            macvlan["args"] = {"cni": {"mac": tuning["mac"]}}
-        else:
-            macvlan["mac"] = tuning["mac"]
-    else:
-        tuning["capabilities"] = {"mac": True}
-    if capabilities:
-        macvlan["capabilities"] = capabilities
-    return AttachmentPlan(
-        name=attachment.name,
-        namespace=attachment.namespace,
-        config={"cniVersion": CNI_VERSION, "name": attachment.name, "plugins": [macvlan, tuning]},
-        annotation_example=_annotation_example(attachment),
-        subnet=_subnet(cluster, attachment) if attachment.ipam.type is IpamType.KUBE_OVN else None,
-        notes=DHCP_NOTE if attachment.ipam.type is IpamType.DHCP else (),
-    )
 
 
-def _main_plugin(attachment: Attachment, link: str) -> dict[str, Any]:
-    """The plugin that makes the pod's interface, before its ``mtu``, ``ipam`` and MAC: macvlan
-    off the host's link, or the bridge plugin on the host's bridge (``link``: its kernel name,
-    the same on every host, NG601). The bridge plugin sets the MAC on the container's veth end
-    when it creates it, as macvlan does, from the ``mac`` capability or, for a fixed MAC, from
-    ``args.cni.mac`` (it has no ``mac`` key); ``tuning`` sets it again, as for macvlan."""
-    if attachment.type == "bridge":
-        plugin: dict[str, Any] = {"type": "bridge", "bridge": link}
-        if attachment.vlan is not None:
-            plugin["vlan"] = attachment.vlan
-        if attachment.is_gateway:
-            plugin["isGateway"] = True
-        if attachment.ip_masq:
-            plugin["ipMasq"] = True
-        return plugin
-    return {"type": "macvlan", "master": link, "mode": attachment.mode}
+def _notes(cluster: Cluster, attachment: Attachment) -> tuple[str, ...]:
+    notes: tuple[str, ...] = DHCP_NOTE if attachment.ipam.type is IpamType.DHCP else ()
+    if attachment.device_mac is not None:
+        host = next(h.name for h in cluster.hosts if h.nic(attachment.device_mac) is not None)
+        notes += (
+            f"host-device: a pod using this attachment takes NIC {attachment.device_mac} of host {host}: only",
+            f"pods on {host} can use it, one at a time (nodeSelector kubernetes.io/hostname: {host}).",
+        )
+    elif attachment.device_pci is not None:
+        notes += (
+            f"host-device: a pod using this attachment takes the NIC at PCI address {attachment.device_pci}",
+            "of its node: one pod per node at a time.",
+        )
+    if attachment.resource_name is not None:
+        notes += (
+            f"sriov: pods request one {attachment.resource_name} (resources.limits) and Multus gives the VF",
+            "it allocates to sriov-cni as deviceID; the SR-IOV device plugin must offer that resource",
+            f"with VFs of the NIC on network {attachment.network}.",
+        )
+    return notes
 
 
 def _annotation_example(attachment: Attachment) -> str | None:
     element: dict[str, Any] = {"name": attachment.name, "namespace": attachment.namespace}
-    if attachment.mac is None:
+    if attachment.mac is None and cni_type(attachment.type).own_mac:
         element["mac"] = "02:00:00:00:00:01"
     if attachment.ipam.type is IpamType.STATIC:
         element["ips"] = ["<address>/<prefix length>"]
