@@ -256,3 +256,21 @@ def test_warnings_alone_do_not_fail_without_strict(case: Case, run_cli, tmp_path
     assert rendered.exit_code == 0, rendered.stderr
     assert reported_text(rendered.stderr)[0] == case.wanted(), rendered.stderr
     assert (tmp_path / "out" / "netgen-manifest.json").is_file()
+
+
+def test_a_vip_no_control_plane_reaches_is_reported_at_the_vip(run_cli) -> None:
+    # the VIP and its network are named where the VIP is written, and the hint offers the
+    # network the control planes share; an unset nodeNetwork is never called "another"
+    result = run_cli("validate", BAD / "vip-network-without-controlplanes.yaml")
+    assert result.exit_code == 1
+    lines = result.stderr.splitlines()
+    at_vip = [line for line in lines if "[NG303]" in line]
+    assert at_vip == [
+        f"{BAD / 'vip-network-without-controlplanes.yaml'}:21:14: error[NG303]: "
+        "VIP 192.168.10.100 is on network mgmt, where no control plane has a NIC"
+    ]
+    hint = lines[lines.index(at_vip[0]) + 1]
+    assert "use a free address of network lan, where the control planes are" in hint
+    assert "`network: mgmt` to every control plane" in hint
+    assert all("another `kubernetes.nodeNetwork`" not in line for line in lines)
+    assert "set `kubernetes.nodeNetwork` (mgmt is the node network as the VIPs' network)" in result.stderr

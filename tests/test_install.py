@@ -55,7 +55,18 @@ def test_wheel_install_renders_outside_the_checkout(tmp_path: Path) -> None:
     assert not package.is_relative_to(ROOT), "the installed package must not be the checkout"
     assert (package / "templates" / "talos" / "node-multidoc.yaml.j2").is_file()
     assert (package / "schemas" / "inventory.schema.json").is_file()
+    assert (package / "templates" / "init" / "inventory.yaml").is_file()
     assert (package / "py.typed").is_file()
+    # `netgen init` reads its starter from the package, and the starter renders there
+    netgen = environment / "bin" / "netgen"
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    for command in (["init"], ["render", "inventory.yaml", "-o", "out", "--strict"]):
+        starter = subprocess.run([netgen, *command], cwd=fresh, capture_output=True, text=True, check=False)
+        assert starter.returncode == 0, starter.stderr
+    shipped = package / "templates" / "init" / "inventory.yaml"
+    assert (fresh / "inventory.yaml").read_bytes() == shipped.read_bytes()
+    assert (fresh / "out" / "lab" / "talos" / "nodes" / "cp-1.yaml").is_file()
 
 
 def test_module_entry_point(tmp_path: Path) -> None:

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import importlib.metadata
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from conftest import ROOT
+
+NETGEN = Path(sys.executable).parent / "netgen"  # the installed command
 
 
 def test_example_renders_and_check_is_clean(run_cli, tmp_path: Path) -> None:
@@ -25,6 +31,49 @@ def test_version(run_cli) -> None:
     result = run_cli("--version")
     assert result.exit_code == 0
     assert result.stdout == f"netgen {netgen.__version__}\n"
+
+
+def test_installed_command_prints_the_package_version() -> None:
+    import netgen
+
+    result = subprocess.run([NETGEN, "--version"], capture_output=True, text=True, check=False)
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout == f"netgen {importlib.metadata.version('netgen')}\n"
+    assert importlib.metadata.version("netgen") == netgen.__version__
+
+
+def test_help_offers_shell_completion(run_cli) -> None:
+    result = run_cli("--help")
+    assert result.exit_code == 0
+    assert "--install-completion" in result.stdout and "--show-completion" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("words", "expected"),
+    [
+        ("netgen in", ["init"]),
+        ("netgen init --f", ["--force"]),
+        ("netgen render inventory.yaml --format ", ["text", "json", "github"]),
+    ],
+)
+def test_bash_completion_protocol(words: str, expected: list[str]) -> None:
+    """What the script of `netgen --show-completion` (bash) runs on Tab, without a shell."""
+    environment = {
+        "PATH": os.environ.get("PATH", ""),
+        "_NETGEN_COMPLETE": "complete_bash",
+        "COMP_WORDS": words,
+        "COMP_CWORD": str(len(words.split(" ")) - 1),
+    }
+    result = subprocess.run([NETGEN], env=environment, capture_output=True, text=True, check=False)
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout.splitlines() == expected
+
+
+def test_bash_completion_offers_every_command() -> None:
+    environment = {"_NETGEN_COMPLETE": "complete_bash", "COMP_WORDS": "netgen ", "COMP_CWORD": "1"}
+    result = subprocess.run([NETGEN], env=environment, capture_output=True, text=True, check=False)
+    assert result.returncode == 0
+    assert {"render", "validate", "init", "schema", "explain", "terraform"} <= set(result.stdout.splitlines())
 
 
 def test_validate_takes_several_inventories(run_cli, tmp_path: Path) -> None:

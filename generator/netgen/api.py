@@ -11,7 +11,6 @@ import hashlib
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from importlib.metadata import version as package_version
 from pathlib import Path
 from types import MappingProxyType
 
@@ -27,9 +26,8 @@ from netgen.load.positions import locate_all
 from netgen.load.reader import decode, load_documents, read_limited
 from netgen.load.structure import INVALID_VALUE, check_structure
 from netgen.model import Cluster, Inventory
+from netgen.version import __version__
 from netgen.write import WriteResult, verified_files, write_tree
-
-__version__ = package_version("netgen")
 
 Source = str | bytes | os.PathLike[str]
 

@@ -168,8 +168,10 @@ def _require_directory(out: Path) -> None:
 def _read_manifest(out: Path) -> dict[str, Any]:
     """OUT's manifest, with ``files`` checked; empty when there is none."""
     raw = _read(out, MANIFEST)
-    if raw is None:
-        return {}
+    return {} if raw is None else _parse_manifest(out, raw)
+
+
+def _parse_manifest(out: Path, raw: bytes) -> dict[str, Any]:
     try:
         manifest = json.loads(raw)
         files = manifest["files"]
@@ -195,6 +197,76 @@ def verified_files(out: Path, *, version: str, verifier: str) -> dict[str, str]:
         return {}
     files: dict[str, str] = manifest["files"]
     return files
+
+
+#: the extended attribute of OUT's manifest that says which render left OUT as it is: that
+#: render's fingerprint (:mod:`netgen.fingerprint`), the manifest's sha256, the files it counted
+RECORD = "user.netgen.render"
+
+
+def remember(out: Path, fingerprint: str, files: int) -> None:
+    """Record with OUT's manifest that the render of ``fingerprint`` (``files`` files, the
+    manifest included) left OUT as it is and reported nothing. A file system without
+    extended attributes keeps no record, and every render there runs in full."""
+    manifest = out / MANIFEST
+    try:
+        raw = _read(out, MANIFEST)
+        if raw is None or not hasattr(os, "setxattr"):
+            return
+        record = f"{fingerprint} {hashlib.sha256(raw).hexdigest()} {files}".encode()
+        if _record(manifest) != record:
+            os.setxattr(manifest, RECORD, record, follow_symlinks=False)
+    except (OSError, OutputError):
+        return
+
+
+def up_to_date(out: Path, fingerprint: str, inputs: Mapping[str, str], *, lock: bool) -> int | None:
+    """How many files (the manifest included) a render of ``fingerprint`` reading ``inputs``
+    (their sha256 by the names the manifest gives them) would find unchanged in OUT, if it
+    would change nothing: its record is the manifest's (see :func:`remember`), the manifest
+    records the same inputs, and every file it lists is on disk with the bytes it lists.
+    None when that cannot be shown. With ``lock``, only while no render is writing OUT."""
+    if not hasattr(os, "getxattr"):
+        return None
+    try:
+        # never through a symbolic link; any error (a name too long, no permission) is left
+        # to the render, which reports it
+        descriptor = os.open(out, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    except OSError:
+        return None
+    try:
+        if lock:
+            fcntl.flock(descriptor, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        return _unchanged(out, fingerprint, inputs)
+    except (OSError, OutputError, ValueError):
+        return None
+    finally:
+        os.close(descriptor)
+
+
+def _unchanged(out: Path, fingerprint: str, inputs: Mapping[str, str]) -> int | None:
+    raw = _read(out, MANIFEST)
+    record = _record(out / MANIFEST) if raw is not None else None
+    if raw is None or record is None:
+        return None
+    recorded, manifest_digest, files = record.decode().split(" ")
+    if recorded != fingerprint or manifest_digest != hashlib.sha256(raw).hexdigest():
+        return None
+    manifest = _parse_manifest(out, raw)
+    if manifest.get("inputs") != dict(inputs):
+        return None
+    for path, digest in manifest["files"].items():
+        current = _read(out, path)
+        if current is None or hashlib.sha256(current).hexdigest() != digest:
+            return None
+    return int(files)
+
+
+def _record(manifest: Path) -> bytes | None:
+    try:
+        return os.getxattr(manifest, RECORD, follow_symlinks=False)
+    except OSError:
+        return None
 
 
 def _claim(version: str, verifier: str | None) -> dict[str, str]:

@@ -34,12 +34,17 @@ def hosts_on_node_network(cluster: Cluster) -> Iterator[Finding]:
     network = cluster.node_network
     if network is None:
         return
+    if cluster.node_network_name is None:
+        implied = "the VIPs' network" if network is cluster.vip_network else "the only network"
+        other = f"set `kubernetes.nodeNetwork` ({network.name} is the node network as {implied})"
+    else:
+        other = "choose another `kubernetes.nodeNetwork`"
     for host in cluster.hosts:
         if host.link_on(network.name) is None:
             yield Finding(
                 host.origin / "nics",
                 f"host {host.name} has no NIC on the node network {network.name}",
-                f"add a NIC with `network: {network.name}`, or choose another `kubernetes.nodeNetwork`",
+                f"add a NIC with `network: {network.name}`, or {other}",
             )
 
 

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from netgen.checks.framework import Finding, cluster_rule
 from netgen.diagnostics import Severity
-from netgen.model import Cluster, Family
+from netgen.model import Cluster, Family, Host, Network
 from netgen.targets import TALOS_MULTIDOC_SINCE
 
 
@@ -64,18 +64,42 @@ def vips_free(cluster: Cluster) -> Iterator[Finding]:
 @cluster_rule("NG303", Severity.ERROR, "control plane not on the VIP network")
 def controlplanes_reach_vip(cluster: Cluster) -> Iterator[Finding]:
     """
-    A control-plane host has no NIC on the VIPs' network, so it could never hold the VIP.
-    Every control plane needs a NIC on that network.
+    A control plane has no NIC on the VIPs' network, so it could never hold the VIPs: every
+    control plane needs a NIC on that network. When no control plane has one, the error is
+    reported at each VIP, naming its network: the VIP is likely an address of the wrong
+    network (use a free address of the control planes' network), or their NICs on it are
+    missing. When only some lack one, each of those is reported at its `nics`.
     """
     network = cluster.vip_network
-    if network is None or network is cluster.node_network:
-        return  # on the node network every host needs a NIC anyway (NG306)
-    for host in cluster.hosts:
-        if host.is_controlplane and host.link_on(network.name) is None:
+    controlplanes = [host for host in cluster.hosts if host.is_controlplane]
+    if network is None or not controlplanes:
+        return
+    missing = [host for host in controlplanes if host.link_on(network.name) is None]
+    if len(missing) == len(controlplanes):
+        yield from _vips_out_of_reach(cluster, network, controlplanes)
+    elif network is not cluster.node_network:  # on the node network every host needs a NIC anyway (NG306)
+        for host in missing:
             yield Finding(
                 host.origin / "nics",
                 f"control plane {host.name} has no NIC on network {network.name}, which holds the VIPs",
                 f"add a NIC with `network: {network.name}` to {host.name}",
+            )
+
+
+def _vips_out_of_reach(cluster: Cluster, network: Network, controlplanes: list[Host]) -> Iterator[Finding]:
+    """NG303 at each VIP in ``network``, on which none of ``controlplanes`` has a NIC."""
+    # the networks every control plane is on: where the VIPs could be instead
+    shared = [n.name for n in cluster.networks if all(host.link_on(n.name) for host in controlplanes)]
+    instead = f"use a free address of network {shared[0]}, where the control planes are, or " if shared else ""
+    hint = f"{instead}add a NIC with `network: {network.name}` to every control plane"
+    if cluster.node_network_name is None:
+        hint += f" (without `kubernetes.nodeNetwork`, {network.name} is the node network too)"
+    for index, vip in enumerate(cluster.control_plane.vips):
+        if network.contains(vip) and Family.of(vip) in cluster.families:
+            yield Finding(
+                cluster.control_plane.origin / "vips" / index,
+                f"VIP {vip} is on network {network.name}, where no control plane has a NIC",
+                hint,
             )
 
 

@@ -18,13 +18,16 @@ import typer
 
 import netgen
 from netgen.cli.exits import ExitCode
+from netgen.cli.files import write_file
 from netgen.cli.reporters import REPORTERS
 from netgen.cli.terraform import respond as terraform_response
-from netgen.codes import explain as explain_code
-from netgen.codes import listing
+from netgen.cli.uptodate import RenderRequest, finish_if_up_to_date, parse_render
 from netgen.diagnostics import Diagnostic, has_errors
 from netgen.errors import DiagnosticsError, NetgenError, OutputError, UsageError
-from netgen.load.structure import inventory_schema
+from netgen.write import remember
+
+# `netgen` imports the pipeline, the code table and the schemas only in the commands that
+# use them, so `netgen --help` and a render that finds OUT up to date start fast
 
 
 class Format(enum.StrEnum):
@@ -140,6 +143,11 @@ def render(
     debug: DebugOpt = False,
 ) -> None:
     """Render every artifact of INVENTORY into OUT (atomically; unchanged files are left alone)."""
+    clusters = tuple(cluster) if cluster else None
+    request = RenderRequest(inventory, out, tuple(facts or ()), clusters, templates, check, output_format)
+    record = request.fingerprint()
+    if finish_if_up_to_date(request, record):
+        return
     try:
         loaded = netgen.load(inventory, facts=facts or [])
         rendering = netgen.render(
@@ -155,6 +163,10 @@ def render(
     if check:
         (sys.stderr if output_format is Format.JSON else sys.stdout).write(result.diff)
         raise typer.Exit(ExitCode.DRIFT if result.changed else ExitCode.OK)
+    # nothing to report, and the overrides and code read before the render are still what
+    # it ran with (the inputs the manifest records are compared when the record is used)
+    if record is not None and not rendering.warnings and request.fingerprint() == record:
+        remember(out, record.digest, len(result.created) + len(result.updated) + len(result.unchanged))
     if output_format is Format.TEXT:
         typer.echo(
             f"netgen: {out}: {len(result.created)} created, {len(result.updated)} updated, "
@@ -188,8 +200,87 @@ def validate(
 
 
 @app.command()
+def init(
+    path: Annotated[
+        Path, typer.Argument(help="The file to write; - prints the inventory to stdout.", metavar="PATH")
+    ] = Path("inventory.yaml"),
+    force: Annotated[bool, typer.Option("--force", help="Overwrite PATH if it exists.")] = False,
+) -> None:
+    """Write a commented starter inventory that renders as it is (default PATH: inventory.yaml)."""
+    import re  # noqa: PLC0415 (see the imports)
+
+    from netgen.resources import resource_dir  # noqa: PLC0415
+
+    starter = (resource_dir("templates") / "init" / "inventory.yaml").read_text(encoding="utf-8")
+    if str(path) == "-":
+        sys.stdout.write(starter)
+        return
+    if re.fullmatch(r"[A-Za-z0-9._/+-]+", str(path)):
+        # the commands in the starter's header name the file it is in
+        starter = starter.replace(" inventory.yaml", f" {path}")
+    write_file(path, starter.encode("utf-8"), replace=force)
+    typer.echo(f"netgen: wrote {path}; put in your hosts' MACs and addresses, then `netgen validate {path}`", err=True)
+
+
+class GraphFormat(enum.StrEnum):
+    MERMAID = "mermaid"
+    SVG = "svg"
+    HTML = "html"
+
+
+@app.command()
+def graph(
+    inventory: InventoryArg,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="File to write (.mmd, .md, .svg, .html); default: stdout.",
+            show_default=False,
+            metavar="FILE",
+        ),
+    ] = None,
+    graph_format: Annotated[
+        GraphFormat | None,
+        typer.Option("--format", help="Default: from FILE's suffix, else mermaid.", show_default=False),
+    ] = None,
+    facts: FactsOpt = None,
+    cluster: Annotated[
+        list[str] | None, typer.Option("--cluster", help="Draw only this cluster; repeatable.", metavar="NAME")
+    ] = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Draw each cluster's hosts, links, networks, VIPs, MetalLB and attachments (docs/graph.md)."""
+    from netgen import graph as topology  # noqa: PLC0415 (see the imports)
+    from netgen.graph.output import choose_format, draw  # noqa: PLC0415
+
+    output_format = choose_format(graph_format.value if graph_format is not None else None, out)
+    try:
+        loaded = netgen.load(inventory, facts=facts or [])
+        diagnostics = netgen.validate(loaded)
+    except DiagnosticsError as error:
+        _report(error.diagnostics, Format.TEXT)
+        raise typer.Exit(ExitCode.INPUT) from None
+    _report(diagnostics, Format.TEXT)
+    if has_errors(diagnostics):
+        raise typer.Exit(ExitCode.INPUT)
+    text = draw(topology.build(loaded, cluster or None), output_format, title=topology.title_of(loaded), out=out)
+    data = text.encode("utf-8")  # what every format declares, whatever the locale
+    if out is None:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return
+    write_file(out, data)
+    typer.echo(f"netgen: wrote {out}", err=True)
+
+
+@app.command()
 def schema() -> None:
     """Print the inventory JSON Schema (for `# yaml-language-server: $schema=` lines)."""
+    from netgen.load.structure import inventory_schema  # noqa: PLC0415 (see the imports)
+
     typer.echo(json.dumps(inventory_schema(), indent=2))
 
 
@@ -198,6 +289,9 @@ def explain(
     code: Annotated[str | None, typer.Argument(help="A diagnostic code such as NG104.", show_default=False)] = None,
 ) -> None:
     """Explain what a diagnostic code means and how to fix it (without CODE: list all codes)."""
+    from netgen.codes import explain as explain_code  # noqa: PLC0415 (see the imports)
+    from netgen.codes import listing  # noqa: PLC0415
+
     if code is None:
         typer.echo(listing(), nl=False)
         return
@@ -224,7 +318,10 @@ def main() -> None:
     """Entry point: run the app and turn every failure into its exit code, never a traceback."""
     _Debug.enabled = False
     try:
-        app()
+        # a render that would change nothing is done before the parser starts (see .uptodate)
+        request = parse_render(sys.argv[1:])
+        if request is None or not finish_if_up_to_date(request, request.fingerprint()):
+            app()
     except UsageError as error:
         _print_error(str(error))
         sys.exit(ExitCode.USAGE)

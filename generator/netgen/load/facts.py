@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 
 from netgen.diagnostics import Code, Diagnostic, Origin, Severity
 from netgen.errors import UsageError
+from netgen.fingerprint import facts_files
 from netgen.load.reader import EMPTY_FILE, decode, load_documents, read_limited
 from netgen.model import MacAddress
 
@@ -130,7 +131,7 @@ def load_facts(paths: Sequence[Path]) -> FactsLoad:
     diagnostics: list[Diagnostic] = []
     sources: dict[str, str] = {}
     digests: dict[str, str] = {}
-    for display, file in _files(paths):
+    for display, file in facts_files(paths):
         try:
             data = read_limited(file)
         except OSError as error:
@@ -196,26 +197,6 @@ def parse_facts(text: str, name: str) -> ParsedFacts:
         )
     links, ambiguous = _one_per_mac(candidates)
     return ParsedFacts(links, found, problems + ambiguous, tuple(virtual))
-
-
-def _files(paths: Sequence[Path]) -> list[tuple[str, Path]]:
-    files: list[tuple[str, Path]] = []
-    for path in paths:
-        try:
-            is_directory = path.is_dir()
-            if not is_directory and not path.exists():
-                raise UsageError(f"facts path {path} does not exist")
-        except OSError as error:
-            raise UsageError(f"cannot read facts path {path}: {error.strerror or error}") from error
-        if not is_directory:
-            files.append((str(path), path))
-            continue
-        try:
-            entries = sorted(path.iterdir(), key=lambda entry: entry.name)
-        except OSError as error:
-            raise UsageError(f"cannot list facts directory {path}: {error.strerror or error}") from error
-        files.extend((str(path / e.name), e) for e in entries if not e.name.startswith(".") and e.is_file())
-    return files
 
 
 def _identity(file_name: str) -> tuple[str | None, str] | None:
