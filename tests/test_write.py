@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import importlib
 import json
 import os
-import pathlib
 import re
 import shutil
 from collections.abc import Callable
@@ -23,6 +23,9 @@ import netgen
 from conftest import ROOT
 from netgen.emit.verify import verifier
 from netgen.write import MANIFEST
+
+# the module (netgen.write is also the function of the API)
+write_module = importlib.import_module("netgen.write")
 
 EXAMPLE = ROOT / "tests" / "data" / "talos-only.yaml"
 EXAMPLE_TEXT = EXAMPLE.read_text()
@@ -536,23 +539,23 @@ def test_write_check_reports_and_writes_nothing(tmp_path: Path) -> None:
 
 
 def fail_replace(monkeypatch: pytest.MonkeyPatch, after: int) -> list[str]:
-    """Path.replace succeeds ``after`` times, then fails once (EIO), then works again."""
-    original = pathlib.Path.replace
+    """os.replace succeeds ``after`` times, then fails once (EIO), then works again."""
+    original = os.replace
     calls: list[str] = []
 
-    def replace(self: Path, target: str | os.PathLike[str]) -> Path:
+    def replace(source: str | os.PathLike[str], target: str | os.PathLike[str]) -> None:
         calls.append(str(target))
         if len(calls) == after + 1:
             raise OSError(errno.EIO, "injected I/O error")
-        return original(self, target)
+        original(source, target)
 
-    monkeypatch.setattr(pathlib.Path, "replace", replace)
+    monkeypatch.setattr(os, "replace", replace)
     return calls
 
 
 #: previous render: lab + edge, plus foreign files
 #: next render: a new cluster core (5 new files in new directories), lab's cp-2 changed,
-#: edge's worker-1 removed. Path.replace calls, in order: core's 5 files (1-5), lab cp-2
+#: edge's worker-1 removed. os.replace calls, in order: core's 5 files (1-5), lab cp-2
 #: backup + move (6, 7), manifest backup + move (8, 9), stale edge worker-1 (10).
 NEXT = inventory(
     cluster("core", "52:54:02"), cluster("lab", "52:54:00", move_cp2), cluster("edge", "52:54:01", drop_worker1)
@@ -610,23 +613,27 @@ def test_failed_write_leaves_out_as_it_was(monkeypatch: pytest.MonkeyPatch, prev
     assert no_staging_left(previous)
 
 
-def test_failed_staging_leaves_out_as_it_was(monkeypatch: pytest.MonkeyPatch, previous: Path) -> None:
+@pytest.mark.parametrize("threads", [False, True], ids=["one-thread", "threads"])
+def test_failed_staging_leaves_out_as_it_was(monkeypatch: pytest.MonkeyPatch, previous: Path, threads: bool) -> None:
+    if threads:  # a large render stages its files on several threads
+        monkeypatch.setattr(write_module, "STAGING_THREADS_FROM", 1)
     rendering = netgen.render(netgen.load(NEXT, name="inventory.yaml"))
     before = state(previous)
-    original = pathlib.Path.write_bytes
+    original = write_module._create
     calls: list[int] = []
 
-    def write_bytes(self: Path, data: bytes) -> int:
+    def create(file: str, data: bytes) -> None:
         calls.append(1)
         if len(calls) == 3:
             raise OSError(errno.ENOSPC, "No space left on device")
-        return original(self, data)
+        original(file, data)
 
-    monkeypatch.setattr(pathlib.Path, "write_bytes", write_bytes)
+    monkeypatch.setattr(write_module, "_create", create)
     with pytest.raises(netgen.OutputError, match="No space left"):
         netgen.write(rendering, previous)
     monkeypatch.undo()
-    assert len(calls) == 3
+    # the other threads finish their shares before the failure is reported
+    assert len(calls) == 3 if not threads else len(calls) >= 3
     assert differences(before, previous) == []
     assert no_staging_left(previous)
 
@@ -884,3 +891,21 @@ def test_concurrent_renders_never_mix(tmp_path: Path) -> None:
 
 def snapshot_bytes(root: Path) -> dict[str, bytes]:
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_files_staged_on_threads_are_those_staged_on_one(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    rendering = netgen.render(netgen.load(NEXT, name="inventory.yaml"))
+    netgen.write(rendering, tmp_path / "one")
+    original, shares = write_module._stage, []
+
+    def stage(jobs: list[tuple[str, str]]) -> None:
+        shares.append(len(jobs))
+        original(jobs)
+
+    monkeypatch.setattr(write_module, "STAGING_THREADS_FROM", 1)
+    monkeypatch.setattr(write_module, "_stage", stage)
+    netgen.write(rendering, tmp_path / "threads")
+    # every file and the manifest, in one share per thread
+    assert len(shares) == write_module.STAGING_THREADS
+    assert sum(shares) == len(rendering.files) + 1
+    assert snapshot(tmp_path / "threads") == snapshot(tmp_path / "one")

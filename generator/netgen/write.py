@@ -18,6 +18,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Collection, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -83,14 +84,15 @@ def _compare(
     check: bool,
 ) -> WriteResult:
     """``claim``: the manifest's generator, and the verifier if every file was verified."""
-    previous_manifest = _read_manifest(out)
+    tree = _Tree(out)
+    previous_manifest = _read_manifest(out, tree)
     previous = previous_manifest.get("files", {})
 
     def in_scope(path: str) -> bool:
         return stale_scope is None or PurePosixPath(path).parts[0] in stale_scope
 
     kept = {p: h for p, h in previous.items() if not in_scope(p)}
-    stale = sorted(p for p in previous if in_scope(p) and p not in files and _is_plain_file(out, p))
+    stale = sorted(p for p in previous if in_scope(p) and p not in files and tree.kind(p) == "file")
 
     manifest_files = dict(kept)
     manifest_files.update({p: hashlib.sha256(t.encode()).hexdigest() for p, t in files.items()})
@@ -103,17 +105,17 @@ def _compare(
 
     created, updated, unchanged = [], [], []
     for path in sorted(wanted):
-        current = _read(out, path)
+        current = _read(tree, path)
         if current is None:
             created.append(path)
         elif current != wanted[path].encode():
             updated.append(path)
         else:
             unchanged.append(path)
-    diff = _diff(out, wanted, created + updated, stale) if check else ""
+    diff = _diff(tree, wanted, created + updated, stale) if check else ""
     result = WriteResult(tuple(created), tuple(updated), tuple(stale), tuple(unchanged), diff)
     if not check and result.changed:
-        _commit(out, {p: wanted[p] for p in created + updated}, stale)
+        _commit(tree, {p: wanted[p] for p in created + updated}, stale)
     return result
 
 
@@ -165,9 +167,9 @@ def _require_directory(out: Path) -> None:
         raise OutputError(f"{out} exists and is not a directory")
 
 
-def _read_manifest(out: Path) -> dict[str, Any]:
+def _read_manifest(out: Path, tree: _Tree | None = None) -> dict[str, Any]:
     """OUT's manifest, with ``files`` checked; empty when there is none."""
-    raw = _read(out, MANIFEST)
+    raw = _read(tree or _Tree(out), MANIFEST)
     return {} if raw is None else _parse_manifest(out, raw)
 
 
@@ -210,7 +212,7 @@ def remember(out: Path, fingerprint: str, files: int) -> None:
     extended attributes keeps no record, and every render there runs in full."""
     manifest = out / MANIFEST
     try:
-        raw = _read(out, MANIFEST)
+        raw = _read(_Tree(out), MANIFEST)
         if raw is None or not hasattr(os, "setxattr"):
             return
         record = f"{fingerprint} {hashlib.sha256(raw).hexdigest()} {files}".encode()
@@ -245,7 +247,8 @@ def up_to_date(out: Path, fingerprint: str, inputs: Mapping[str, str], *, lock: 
 
 
 def _unchanged(out: Path, fingerprint: str, inputs: Mapping[str, str]) -> int | None:
-    raw = _read(out, MANIFEST)
+    tree = _Tree(out)
+    raw = _read(tree, MANIFEST)
     record = _record(out / MANIFEST) if raw is not None else None
     if raw is None or record is None:
         return None
@@ -256,7 +259,7 @@ def _unchanged(out: Path, fingerprint: str, inputs: Mapping[str, str]) -> int | 
     if manifest.get("inputs") != dict(inputs):
         return None
     for path, digest in manifest["files"].items():
-        current = _read(out, path)
+        current = _read(tree, path)
         if current is None or hashlib.sha256(current).hexdigest() != digest:
             return None
     return int(files)
@@ -275,26 +278,69 @@ def _claim(version: str, verifier: str | None) -> dict[str, str]:
     return {"generator": f"{GENERATOR} {version}"} | ({"verifier": verifier} if verifier is not None else {})
 
 
-def _is_plain_file(out: Path, path: str) -> bool:
-    """A regular file reached through real directories of OUT (no symlink on the way out)."""
-    target = out / path
-    parents = [out / parent for parent in PurePosixPath(path).parents if parent != PurePosixPath(".")]
-    return all(d.is_dir() and not d.is_symlink() for d in parents) and target.is_file() and not target.is_symlink()
+class _Tree:
+    """What OUT holds on the way to the paths netgen asks about. Each directory on the way is
+    listed once (``os.scandir``, no symbolic link followed), so asking about a path costs no
+    system call of its own; the writer records here what it creates."""
+
+    def __init__(self, out: Path) -> None:
+        self.out = os.fspath(out)
+        self._listed: dict[str, dict[str, str] | None] = {}
+
+    def path(self, relative: str) -> str:
+        return os.path.join(self.out, relative)
+
+    def kind(self, relative: str) -> str | None:
+        """``dir`` or ``file`` (a real directory or regular file, reached through real
+        directories of OUT), ``other`` (a symbolic link, device, FIFO …), or None (nothing)."""
+        parent, _, name = relative.rpartition("/")
+        entries = self._entries(parent)
+        return None if entries is None else entries.get(name)
+
+    def add(self, relative: str, kind: str) -> None:
+        parent, _, name = relative.rpartition("/")
+        entries = self._entries(parent)
+        if entries is not None:
+            entries[name] = kind
+        if kind == "dir":
+            self._listed[relative] = {}
+
+    def _entries(self, directory: str) -> dict[str, str] | None:
+        if directory in self._listed:
+            return self._listed[directory]
+        entries = None
+        if not directory or self.kind(directory) == "dir":
+            try:
+                with os.scandir(self.path(directory)) as scan:
+                    entries = {entry.name: _kind(entry) for entry in scan}
+            except (FileNotFoundError, NotADirectoryError):
+                entries = None
+        self._listed[directory] = entries
+        return entries
 
 
-def _read(out: Path, path: str) -> bytes | None:
-    if not _is_plain_file(out, path):
+def _kind(entry: os.DirEntry[str]) -> str:
+    if entry.is_dir(follow_symlinks=False):
+        return "dir"
+    return "file" if entry.is_file(follow_symlinks=False) else "other"
+
+
+def _read(tree: _Tree, path: str) -> bytes | None:
+    """The bytes of a regular file of OUT, or None if there is none at ``path``."""
+    if tree.kind(path) != "file":
         return None
     try:
-        return (out / path).read_bytes()
+        descriptor = os.open(tree.path(path), os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        with open(descriptor, "rb") as handle:
+            return handle.read()
     except OSError as error:
-        raise OutputError(f"cannot read {out / path}: {error.strerror}") from error
+        raise OutputError(f"cannot read {tree.path(path)}: {error.strerror}") from error
 
 
-def _diff(out: Path, wanted: Mapping[str, str], changed: list[str], stale: list[str]) -> str:
+def _diff(tree: _Tree, wanted: Mapping[str, str], changed: list[str], stale: list[str]) -> str:
     chunks = []
     for path in sorted([*changed, *stale]):
-        old_bytes = _read(out, path)
+        old_bytes = _read(tree, path)
         old = old_bytes.decode(errors="replace").splitlines(keepends=True) if old_bytes is not None else []
         new = wanted[path].splitlines(keepends=True) if path in wanted else []
         before = f"a/{path}" if old_bytes is not None else "/dev/null"
@@ -306,30 +352,34 @@ def _diff(out: Path, wanted: Mapping[str, str], changed: list[str], stale: list[
 class _Transaction:
     """Changes to OUT that can be undone: every step is recorded before the next one runs."""
 
-    def __init__(self, out: Path) -> None:
-        self.out = out
-        self.undo: list[tuple[str, Path, Path | None]] = []
-        self.scratch: Path | None = None
+    def __init__(self, tree: _Tree) -> None:
+        self.tree = tree
+        self.undo: list[tuple[str, str, str | None]] = []
+        self.scratch: str | None = None
 
-    def begin(self) -> Path:
+    def begin(self) -> str:
         """A scratch directory inside OUT (same file system, so every move below is an
         atomic rename)."""
-        self.scratch = Path(tempfile.mkdtemp(prefix=".netgen-staging-", dir=self.out))
+        self.scratch = tempfile.mkdtemp(prefix=".netgen-staging-", dir=self.tree.out)
         self.undo.append(("rmtree", self.scratch, None))
         return self.scratch
 
-    def mkdir(self, directory: Path) -> None:
-        directory.mkdir()
+    def mkdir(self, relative: str) -> None:
+        directory = self.tree.path(relative)
+        os.mkdir(directory)
+        self.tree.add(relative, "dir")
         self.undo.append(("rmdir", directory, None))
 
-    def put(self, staged: Path, target: Path, backup: Path) -> None:
-        if target.exists() or target.is_symlink():
+    def put(self, staged: str, relative: str, backup: str) -> None:
+        target = self.tree.path(relative)
+        if self.tree.kind(relative) is not None:
             self.remove(target, backup)
-        staged.replace(target)
+        os.replace(staged, target)
+        self.tree.add(relative, "file")
         self.undo.append(("unlink", target, None))
 
-    def remove(self, target: Path, backup: Path) -> None:
-        target.replace(backup)
+    def remove(self, target: str, backup: str) -> None:
+        os.replace(target, backup)
         self.undo.append(("restore", target, backup))
 
     def rollback(self) -> list[str]:
@@ -342,68 +392,93 @@ class _Transaction:
                     if not failures:
                         shutil.rmtree(target)
                 elif action == "rmdir":
-                    target.rmdir()
+                    os.rmdir(target)
                 elif action == "unlink":
-                    target.unlink()
+                    os.unlink(target)
                 elif backup is not None:
-                    backup.replace(target)
+                    os.replace(backup, target)
             except OSError as error:
                 failures.append(f"{target}: {error.strerror}")
         return failures
 
 
-def _commit(out: Path, changes: Mapping[str, str], stale: list[str]) -> None:
+def _commit(tree: _Tree, changes: Mapping[str, str], stale: list[str]) -> None:
     for path in changes:
-        target = out / path
-        if target.is_dir() and not target.is_symlink():
-            raise OutputError(f"{target} is a directory, where netgen writes a file; move it away and render again")
-    transaction = _Transaction(out)
+        if tree.kind(path) == "dir":
+            raise OutputError(
+                f"{tree.path(path)} is a directory, where netgen writes a file; move it away and render again"
+            )
+    transaction = _Transaction(tree)
     try:
         _apply(transaction, transaction.begin(), changes, stale)
     except BaseException as error:
         failures = transaction.rollback()
         if failures:
             raise OutputError(
-                f"cannot write to {out} ({error}), and undoing failed for {'; '.join(failures)}; "
+                f"cannot write to {tree.out} ({error}), and undoing failed for {'; '.join(failures)}; "
                 f"the previous files are kept in {transaction.scratch}"
             ) from error
         if isinstance(error, OSError):
             reason = f"{error.strerror}: {error.filename}" if error.strerror and error.filename else str(error)
-            raise OutputError(f"cannot write to {out} ({reason}); nothing was changed") from error
+            raise OutputError(f"cannot write to {tree.out} ({reason}); nothing was changed") from error
         raise
     if transaction.scratch is not None:
         shutil.rmtree(transaction.scratch, ignore_errors=True)
+    out = Path(tree.out)
     for path in sorted(stale, key=lambda p: -len(PurePosixPath(p).parts)):
         _remove_empty_parents(out, out / path)
 
 
-def _apply(transaction: _Transaction, scratch: Path, changes: Mapping[str, str], stale: list[str]) -> None:
+#: staging this many files or more is shared among threads: creating a file waits on the
+#: file system more than on Python, and the waits overlap
+STAGING_THREADS, STAGING_THREADS_FROM = 4, 64
+
+
+def _apply(transaction: _Transaction, scratch: str, changes: Mapping[str, str], stale: list[str]) -> None:
     """Stage every new file first, so that a full disk fails before OUT is touched."""
-    staged = {}
-    for index, (path, text) in enumerate(sorted(changes.items())):
-        staged[path] = scratch / f"new-{index}"
-        staged[path].write_bytes(text.encode())
-    backups = scratch / "old"
-    backups.mkdir()
-    for index, path in enumerate(sorted(changes)):
-        for directory in _missing_parents(transaction.out, transaction.out / path):
+    paths = sorted(changes)
+    staged = [os.path.join(scratch, f"new-{index}") for index in range(len(paths))]
+    jobs = [(file, changes[path]) for file, path in zip(staged, paths, strict=True)]
+    if len(jobs) < STAGING_THREADS_FROM:
+        _stage(jobs)
+    else:
+        with ThreadPoolExecutor(STAGING_THREADS) as pool:
+            shares = [pool.submit(_stage, jobs[k::STAGING_THREADS]) for k in range(STAGING_THREADS)]
+        for share in shares:
+            share.result()
+    backups = os.path.join(scratch, "old")
+    os.mkdir(backups)
+    for index, (path, file) in enumerate(zip(paths, staged, strict=True)):
+        for directory in _missing_parents(transaction.tree, path):
             transaction.mkdir(directory)
-        transaction.put(staged[path], transaction.out / path, backups / f"{index}")
+        transaction.put(file, path, os.path.join(backups, f"{index}"))
     for index, path in enumerate(stale):
-        transaction.remove(transaction.out / path, backups / f"stale-{index}")
+        transaction.remove(transaction.tree.path(path), os.path.join(backups, f"stale-{index}"))
 
 
-def _missing_parents(out: Path, target: Path) -> list[Path]:
-    missing = []
-    for parent in target.relative_to(out).parents:
-        directory = out / parent
-        if directory == out:
-            break
-        if directory.is_symlink() or (directory.exists() and not directory.is_dir()):
-            raise OutputError(f"{directory} is not a directory of OUT; remove it and render again")
-        if not directory.exists():
-            missing.append(directory)
-    return list(reversed(missing))
+def _stage(jobs: list[tuple[str, str]]) -> None:
+    for file, text in jobs:
+        _create(file, text.encode())
+
+
+def _create(file: str, data: bytes) -> None:
+    """A new file (never one that exists) holding ``data``."""
+    with open(file, "xb") as handle:
+        handle.write(data)
+
+
+def _missing_parents(tree: _Tree, path: str) -> list[str]:
+    """The directories of OUT that ``path`` needs and that do not exist, outermost first."""
+    missing, prefix = [], ""
+    for part in path.split("/")[:-1]:
+        prefix = f"{prefix}/{part}" if prefix else part
+        kind = tree.kind(prefix)
+        if kind == "dir":
+            continue
+        if kind is not None:
+            raise OutputError(f"{tree.path(prefix)} is not a directory of OUT; remove it and render again")
+        missing.append(prefix)
+    return missing
 
 
 def _remove_empty_parents(out: Path, removed: Path) -> None:
