@@ -50,7 +50,7 @@ def inline_references(node: Any, definitions: dict[str, Any]) -> Any:
 
 
 @cache
-def _regex(pattern: str) -> regress.Regex:
+def ecma_regex(pattern: str) -> regress.Regex:
     return regress.Regex(pattern)
 
 
@@ -58,7 +58,7 @@ def _ecma_pattern(_validator: Validator, pattern: str, instance: Any, _schema: A
     """`pattern` as JSON Schema means it: an ECMA-262 regular expression, where `$` is the end
     of the text (in Python's `re` it also matches before a final line break, which would let
     "cp-1\n" through as a file name)."""
-    if isinstance(instance, str) and _regex(pattern).find(instance) is None:
+    if isinstance(instance, str) and ecma_regex(pattern).find(instance) is None:
         yield ValidationError(f"{instance!r} does not match {pattern!r}")
 
 

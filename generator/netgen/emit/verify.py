@@ -11,6 +11,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -20,12 +22,13 @@ from jsonschema.protocols import Validator
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-from netgen import resources
+from netgen import resources, validity
 from netgen.diagnostics import Code, Diagnostic, Origin, Severity
 from netgen.load import yamldata
 from netgen.load.yamldata import DataError, parse_documents
 from netgen.plan.artifact import Artifact
 from netgen.resources import SchemaValidator, inline_references, resource_dir, schema
+from netgen.validity import compile_schema
 
 OUTPUT_INVALID = Code(
     "NG901",
@@ -62,6 +65,27 @@ _yaml11.version = (1, 1)
 _EMBEDDED_JSON = {"NetworkAttachmentDefinition": (("spec", "config"), "cni-conflist")}
 
 
+@dataclass(frozen=True)
+class _Judge:
+    """jsonschema's validator of a schema, and the same schema compiled to a yes-or-no
+    (:mod:`netgen.validity`): the fast answer first, jsonschema's errors when it is no."""
+
+    validator: Validator
+    valid: Callable[[Any], bool]
+
+    def violation(self, instance: Any) -> ValidationError | None:
+        if self.valid(instance):
+            return None
+        found: ValidationError | None = best_match(self.validator.iter_errors(instance))
+        return found
+
+
+@cache
+def _judge(name: str, kind: str | None = None) -> _Judge:
+    validator = _validator(name, kind)
+    return _Judge(validator, compile_schema(validator.schema) or validator.is_valid)
+
+
 @cache
 def _validator(name: str, kind: str | None = None) -> Validator:
     """The validator of a schema, or of the definition named after a document's kind: netgen's
@@ -85,7 +109,7 @@ def verifier() -> str:
         if path.name == INVENTORY_SCHEMA:
             continue  # it checks the input, never a rendered text
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
-    for path in (Path(__file__), Path(yamldata.__file__), Path(resources.__file__)):
+    for path in (Path(__file__), Path(yamldata.__file__), Path(resources.__file__), Path(validity.__file__)):
         digest.update(path.name.encode() + b"\0" + _code_lines(path.read_text(encoding="utf-8")).encode() + b"\0")
     return digest.hexdigest()
 
@@ -109,9 +133,9 @@ def _code_lines(source: str) -> str:
     return "\n".join(kept)
 
 
-def _document_validator(name: str, document: Any) -> Validator:
+def _document_judge(name: str, document: Any) -> _Judge:
     kind = document.get("kind") if isinstance(document, dict) else None
-    return _validator(name, kind if isinstance(kind, str) else None)
+    return _judge(name, kind if isinstance(kind, str) else None)
 
 
 def _embedded_problem(document: Any) -> str | None:
@@ -126,7 +150,7 @@ def _embedded_problem(document: Any) -> str | None:
         embedded = json.loads(text) if isinstance(text, str) else None
     except ValueError as error:
         return f"{'.'.join(path)} is not JSON: {error}"
-    violation = best_match(_validator(schema_name).iter_errors(embedded))
+    violation = _judge(schema_name).violation(embedded)
     return None if violation is None else f"{'.'.join(path)} at {_at(violation)}"
 
 
@@ -148,7 +172,7 @@ def verify(artifact: Artifact, text: str, *, yaml11: bool) -> list[Diagnostic]:
     diagnostics = []
     for index, (document, document_11) in enumerate(zip(documents, documents_11, strict=True)):
         where = f"document {index + 1}"
-        violation = best_match(_document_validator(artifact.schema, document).iter_errors(document))
+        violation = _document_judge(artifact.schema, document).violation(document)
         if violation is not None:
             diagnostics.append(
                 OUTPUT_INVALID.at(

@@ -11,7 +11,8 @@ from __future__ import annotations
 import copy
 import difflib
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -23,6 +24,7 @@ from netgen.diagnostics import Code, Diagnostic, Origin, PathPart, Severity
 from netgen.parallel import weighed_map
 from netgen.resources import SchemaValidator, inline_references, schema
 from netgen.targets import CNI_TYPES, METALLB, METALLB_DEFAULT, TALOS, TALOS_DEFAULT
+from netgen.validity import compile_schema
 
 WRONG_TYPE = Code(
     "NG010",
@@ -126,8 +128,24 @@ def inventory_schema() -> dict[str, Any]:
     return filled
 
 
+@dataclass(frozen=True)
+class _Checker:
+    """A validator, and its schema compiled to a yes-or-no (:mod:`netgen.validity`): a
+    valid inventory, the usual case, is not walked by jsonschema at all."""
+
+    validator: Validator
+    valid: Callable[[Any], bool]
+
+    def errors(self, instance: Any) -> Iterable[ValidationError]:
+        return () if self.valid(instance) else self.validator.iter_errors(instance)
+
+
+def _checker(validator: Validator) -> _Checker:
+    return _Checker(validator, compile_schema(validator.schema, float_integers=False) or validator.is_valid)
+
+
 @cache
-def _validators() -> tuple[Validator, Validator]:
+def _validators() -> tuple[_Checker, _Checker]:
     """The inventory without its clusters, and one cluster: clusters are checked apart, on
     every core for a large fleet."""
     inventory = inventory_schema()
@@ -135,9 +153,11 @@ def _validators() -> tuple[Validator, Validator]:
     clusters = {k: v for k, v in inventory["properties"]["clusters"].items() if k != "items"}
     top = {**inventory, "properties": {**inventory["properties"], "clusters": clusters}}
     return (
-        _InventoryValidator({"$schema": inventory["$schema"], **inline_references(top, definitions)}),
-        _InventoryValidator(
-            {"$schema": inventory["$schema"], **inline_references(definitions["cluster"], definitions)}
+        _checker(_InventoryValidator({"$schema": inventory["$schema"], **inline_references(top, definitions)})),
+        _checker(
+            _InventoryValidator(
+                {"$schema": inventory["$schema"], **inline_references(definitions["cluster"], definitions)}
+            )
         ),
     )
 
@@ -155,9 +175,9 @@ def check_structure(data: Any, file: str) -> list[Diagnostic]:
 
     def check_cluster(indexed: tuple[int, Any]) -> list[Diagnostic]:
         index, cluster = indexed
-        return diagnose(one_cluster.iter_errors(cluster), ("clusters", index))
+        return diagnose(one_cluster.errors(cluster), ("clusters", index))
 
-    diagnostics = diagnose(top.iter_errors(data), ())
+    diagnostics = diagnose(top.errors(data), ())
     clusters = data.get("clusters") if isinstance(data, dict) else None
     if isinstance(clusters, list):
         hosts = [len(c["hosts"]) if isinstance(c, dict) and isinstance(c.get("hosts"), list) else 0 for c in clusters]
