@@ -29,6 +29,7 @@ docs: $(INSTALLED)
 
 benchmark: $(INSTALLED)
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/stages.py
 
 update-golden: $(INSTALLED)
 	$(BIN)/pytest tests/test_golden.py --update-golden

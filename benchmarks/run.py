@@ -1,9 +1,13 @@
-"""Benchmark netgen on synthetic fleets: `python benchmarks/run.py` (or `make benchmark`).
+"""Benchmark netgen: `python benchmarks/run.py` (or `make benchmark`).
 
-For N = 100, 1,000 and 5,000 hosts it measures, each as a fresh process, wall time and
-peak RSS of `netgen render` into an empty OUT (cold), of a re-render that changes nothing
-(no-op), of `render --check`, and of the floor (benchmarks/floor.py), and prints a table;
-the numbers also go to benchmarks/results.json (not committed).
+First the latency at the prompt, each command a fresh process, the median of
+``--latency-runs`` runs: `netgen --help`, `netgen --version`, and `netgen render` of
+inventories/example.yaml into an OUT it already matches (what a Makefile or pre-commit
+hook runs most). Then, for synthetic fleets of N = 100, 1,000 and 5,000 hosts, the wall time
+and peak RSS of `netgen render` into an empty OUT (cold), of a re-render that changes
+nothing (no-op), of `render --check`, and of the floor (benchmarks/floor.py). Both tables
+are printed; the numbers also go to benchmarks/results.json (not committed). Where the
+time of a cold render goes, stage by stage: benchmarks/stages.py.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -24,6 +28,8 @@ sys.path.insert(0, str(HERE))
 
 from generate import inventory  # noqa: E402
 
+import netgen as netgen_api  # noqa: E402
+
 
 @dataclass(frozen=True)
 class Measurement:
@@ -35,7 +41,9 @@ class Measurement:
 
 
 def measure(command: list[str], hosts: int, step: str) -> Measurement:
-    """Wall time and peak RSS of one child process (os.wait4 reports that child's own maximum)."""
+    """Wall time and peak RSS of one child process (os.wait4 reports that child's own maximum).
+    The file system's pending writes are flushed first, so no run pays for the one before."""
+    os.sync()
     start = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _, status, usage = os.wait4(process.pid, 0)
@@ -43,22 +51,53 @@ def measure(command: list[str], hosts: int, step: str) -> Measurement:
     return Measurement(hosts, step, seconds, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status))
 
 
+def latency(runs: int) -> list[Measurement]:
+    """The median of ``runs`` runs of each small command (hosts: the example's)."""
+    netgen = [sys.executable, "-m", "netgen"]
+    example = HERE.parent / "inventories" / "example.yaml"
+    results = []
+    with tempfile.TemporaryDirectory(prefix="netgen-bench-") as scratch:
+        out = Path(scratch) / "out"
+        render = [*netgen, "render", str(example), "-o", str(out)]
+        if subprocess.run(render, capture_output=True, check=False).returncode != 0:
+            sys.exit(f"{example} does not render")
+        hosts = sum(len(cluster.hosts) for cluster in netgen_api.load(example).clusters)
+        for step, command in (
+            ("netgen --help", [*netgen, "--help"]),
+            ("netgen --version", [*netgen, "--version"]),
+            ("render example (no-op)", render),
+        ):
+            runs_of = [measure(command, hosts, step) for _ in range(runs)]
+            median = statistics.median(m.seconds for m in runs_of)
+            worst = max(runs_of, key=lambda m: m.exit_code != 0)
+            results.append(Measurement(hosts, step, median, max(m.peak_rss_mb for m in runs_of), worst.exit_code))
+    return results
+
+
+def latency_table(results: list[Measurement], runs: int) -> str:
+    rows = [f"| command (median of {runs}) | wall s | peak RSS MB |", "|---|---:|---:|"]
+    rows += [f"| {m.step} | {m.seconds:.3f} | {m.peak_rss_mb:.0f} |" for m in results]
+    return "\n".join(rows) + "\n"
+
+
 def run(sizes: list[int], repeat: int) -> list[Measurement]:
+    """Every run writes into a directory of its own, and nothing is removed until all are done:
+    ext4 passes over the inodes freed in the last minutes when it creates files, so a run
+    right after removing thousands of files pays for that removal (benchmarks/README.md)."""
     netgen = [sys.executable, "-m", "netgen"]
     results: list[Measurement] = []
-    for hosts in sizes:
-        with tempfile.TemporaryDirectory(prefix="netgen-bench-") as scratch:
-            root = Path(scratch)
+    with tempfile.TemporaryDirectory(prefix="netgen-bench-") as scratch:
+        for hosts in sizes:
+            root = Path(scratch) / f"hosts-{hosts}"
+            root.mkdir()
             source = root / "inventory.yaml"
             source.write_text(inventory(hosts))
-            out = root / "out"
-            for _ in range(repeat):
-                shutil.rmtree(out, ignore_errors=True)
-                cold = measure([*netgen, "render", str(source), "-o", str(out)], hosts, "render (cold)")
-                noop = measure([*netgen, "render", str(source), "-o", str(out)], hosts, "render (no-op)")
-                check = measure([*netgen, "render", str(source), "-o", str(out), "--check"], hosts, "render --check")
-                floor_out = root / "floor"
-                shutil.rmtree(floor_out, ignore_errors=True)
+            for attempt in range(repeat):
+                out, floor_out = root / f"out-{attempt}", root / f"floor-{attempt}"
+                render = [*netgen, "render", str(source), "-o", str(out)]
+                cold = measure(render, hosts, "render (cold)")
+                noop = measure(render, hosts, "render (no-op)")
+                check = measure([*render, "--check"], hosts, "render --check")
                 floor = measure(
                     [sys.executable, str(HERE / "floor.py"), str(source), str(out), str(floor_out)], hosts, "floor"
                 )
@@ -88,14 +127,18 @@ def table(results: list[Measurement], sizes: list[int]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--hosts", type=int, nargs="+", default=[100, 1000, 5000])
+    parser.add_argument("--hosts", type=int, nargs="*", default=[100, 1000, 5000])
     parser.add_argument("--repeat", type=int, default=1, help="runs per size; the fastest counts")
+    parser.add_argument("--latency-runs", type=int, default=15, help="runs of each small command; 0 skips them")
     parser.add_argument("--json", type=Path, default=HERE / "results.json")
     arguments = parser.parse_args()
-    results = run(arguments.hosts, arguments.repeat)
-    failed = [m for m in results if m.exit_code not in (0,)]
+    small = latency(arguments.latency_runs) if arguments.latency_runs > 0 else []
+    if small:
+        sys.stdout.write(latency_table(small, arguments.latency_runs) + "\n")
+    results = run(arguments.hosts, arguments.repeat) if arguments.hosts else []
+    failed = [m for m in [*small, *results] if m.exit_code not in (0,)]
     sys.stdout.write(table(results, arguments.hosts))
-    arguments.json.write_text(json.dumps([asdict(m) for m in results], indent=2) + "\n")
+    arguments.json.write_text(json.dumps([asdict(m) for m in [*small, *results]], indent=2) + "\n")
     if failed:
         sys.exit(f"failed runs: {failed}")
 
