@@ -16,8 +16,12 @@ is not compiled (:func:`compile_schema` returns None) and jsonschema alone decid
 from __future__ import annotations
 
 import numbers
-from collections.abc import Callable, Sized
+from collections.abc import Callable, Iterable, Sized
+from dataclasses import dataclass
 from typing import Any
+
+from jsonschema.exceptions import ValidationError
+from jsonschema.protocols import Validator
 
 from netgen.resources import ecma_regex
 
@@ -41,6 +45,23 @@ def compile_schema(schema: Any, *, float_integers: bool = True) -> Predicate | N
         return _Compiler(float_integers).node(schema)
     except _Unsupported:
         return None
+
+
+@dataclass(frozen=True)
+class Judge:
+    """A jsonschema validator and its schema compiled: the fast answer first, jsonschema's
+    errors only when it is no (a valid instance, the usual case, is never walked by jsonschema)."""
+
+    validator: Validator
+    valid: Predicate
+
+    @classmethod
+    def of(cls, validator: Validator, *, float_integers: bool = True) -> Judge:
+        compiled = compile_schema(validator.schema, float_integers=float_integers)
+        return cls(validator, compiled or validator.is_valid)
+
+    def errors(self, instance: Any) -> Iterable[ValidationError]:
+        return () if self.valid(instance) else self.validator.iter_errors(instance)
 
 
 def _always(_instance: Any) -> bool:

@@ -11,8 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -28,7 +26,7 @@ from netgen.load import yamldata
 from netgen.load.yamldata import DataError, parse_documents
 from netgen.plan.artifact import Artifact
 from netgen.resources import SchemaValidator, inline_references, resource_dir, schema
-from netgen.validity import compile_schema
+from netgen.validity import Judge
 
 OUTPUT_INVALID = Code(
     "NG901",
@@ -65,25 +63,9 @@ _yaml11.version = (1, 1)
 _EMBEDDED_JSON = {"NetworkAttachmentDefinition": (("spec", "config"), "cni-conflist")}
 
 
-@dataclass(frozen=True)
-class _Judge:
-    """jsonschema's validator of a schema, and the same schema compiled to a yes-or-no
-    (:mod:`netgen.validity`): the fast answer first, jsonschema's errors when it is no."""
-
-    validator: Validator
-    valid: Callable[[Any], bool]
-
-    def violation(self, instance: Any) -> ValidationError | None:
-        if self.valid(instance):
-            return None
-        found: ValidationError | None = best_match(self.validator.iter_errors(instance))
-        return found
-
-
 @cache
-def _judge(name: str, kind: str | None = None) -> _Judge:
-    validator = _validator(name, kind)
-    return _Judge(validator, compile_schema(validator.schema) or validator.is_valid)
+def _judge(name: str, kind: str | None = None) -> Judge:
+    return Judge.of(_validator(name, kind))
 
 
 @cache
@@ -133,7 +115,7 @@ def _code_lines(source: str) -> str:
     return "\n".join(kept)
 
 
-def _document_judge(name: str, document: Any) -> _Judge:
+def _document_judge(name: str, document: Any) -> Judge:
     kind = document.get("kind") if isinstance(document, dict) else None
     return _judge(name, kind if isinstance(kind, str) else None)
 
@@ -150,7 +132,7 @@ def _embedded_problem(document: Any) -> str | None:
         embedded = json.loads(text) if isinstance(text, str) else None
     except ValueError as error:
         return f"{'.'.join(path)} is not JSON: {error}"
-    violation = _judge(schema_name).violation(embedded)
+    violation = best_match(_judge(schema_name).errors(embedded))
     return None if violation is None else f"{'.'.join(path)} at {_at(violation)}"
 
 
@@ -172,7 +154,7 @@ def verify(artifact: Artifact, text: str, *, yaml11: bool) -> list[Diagnostic]:
     diagnostics = []
     for index, (document, document_11) in enumerate(zip(documents, documents_11, strict=True)):
         where = f"document {index + 1}"
-        violation = _document_judge(artifact.schema, document).violation(document)
+        violation = best_match(_document_judge(artifact.schema, document).errors(document))
         if violation is not None:
             diagnostics.append(
                 OUTPUT_INVALID.at(

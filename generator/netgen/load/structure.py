@@ -11,8 +11,7 @@ from __future__ import annotations
 import copy
 import difflib
 import json
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
 from functools import cache
 from typing import Any
 
@@ -24,7 +23,7 @@ from netgen.diagnostics import Code, Diagnostic, Origin, PathPart, Severity
 from netgen.parallel import weighed_map
 from netgen.resources import SchemaValidator, inline_references, schema
 from netgen.targets import CNI_TYPES, METALLB, METALLB_DEFAULT, TALOS, TALOS_DEFAULT
-from netgen.validity import compile_schema
+from netgen.validity import Judge
 
 WRONG_TYPE = Code(
     "NG010",
@@ -128,24 +127,12 @@ def inventory_schema() -> dict[str, Any]:
     return filled
 
 
-@dataclass(frozen=True)
-class _Checker:
-    """A validator, and its schema compiled to a yes-or-no (:mod:`netgen.validity`): a
-    valid inventory, the usual case, is not walked by jsonschema at all."""
-
-    validator: Validator
-    valid: Callable[[Any], bool]
-
-    def errors(self, instance: Any) -> Iterable[ValidationError]:
-        return () if self.valid(instance) else self.validator.iter_errors(instance)
-
-
-def _checker(validator: Validator) -> _Checker:
-    return _Checker(validator, compile_schema(validator.schema, float_integers=False) or validator.is_valid)
+def _judge(validator: Validator) -> Judge:
+    return Judge.of(validator, float_integers=False)
 
 
 @cache
-def _validators() -> tuple[_Checker, _Checker]:
+def _validators() -> tuple[Judge, Judge]:
     """The inventory without its clusters, and one cluster: clusters are checked apart, on
     every core for a large fleet."""
     inventory = inventory_schema()
@@ -153,8 +140,8 @@ def _validators() -> tuple[_Checker, _Checker]:
     clusters = {k: v for k, v in inventory["properties"]["clusters"].items() if k != "items"}
     top = {**inventory, "properties": {**inventory["properties"], "clusters": clusters}}
     return (
-        _checker(_InventoryValidator({"$schema": inventory["$schema"], **inline_references(top, definitions)})),
-        _checker(
+        _judge(_InventoryValidator({"$schema": inventory["$schema"], **inline_references(top, definitions)})),
+        _judge(
             _InventoryValidator(
                 {"$schema": inventory["$schema"], **inline_references(definitions["cluster"], definitions)}
             )
