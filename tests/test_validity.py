@@ -90,6 +90,19 @@ def test_integers_can_exclude_whole_floats() -> None:
     assert (compiled(9000), compiled(9000.0), compiled(True)) == (True, False, False)
 
 
+def test_a_judge_counts_integers_as_its_validator_does() -> None:
+    """The inventory's validator takes 9000.0 for a float (an MTU must be a whole number);
+    the output schemas' validators count it as an integer, as JSON Schema does."""
+    _, one_cluster = structure._validators()
+    cluster = copy.deepcopy(INVENTORIES[0]["clusters"][0])
+    cluster["networks"][0]["mtu"] = 9000
+    assert one_cluster.valid(cluster) and one_cluster.validator.is_valid(cluster)
+    cluster["networks"][0]["mtu"] = 9000.0
+    assert not one_cluster.validator.is_valid(cluster)
+    assert not one_cluster.valid(cluster)
+    assert _judge("talos-patch").validator.is_type(9000.0, "integer")
+
+
 @pytest.mark.parametrize(
     "unknown",
     [

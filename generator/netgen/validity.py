@@ -56,8 +56,9 @@ class Judge:
     valid: Predicate
 
     @classmethod
-    def of(cls, validator: Validator, *, float_integers: bool = True) -> Judge:
-        compiled = compile_schema(validator.schema, float_integers=float_integers)
+    def of(cls, validator: Validator) -> Judge:
+        # whether 9000.0 is an integer is the validator's own type checker's to say
+        compiled = compile_schema(validator.schema, float_integers=validator.is_type(9000.0, "integer"))
         return cls(validator, compiled or validator.is_valid)
 
     def errors(self, instance: Any) -> Iterable[ValidationError]:

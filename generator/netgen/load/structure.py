@@ -127,10 +127,6 @@ def inventory_schema() -> dict[str, Any]:
     return filled
 
 
-def _judge(validator: Validator) -> Judge:
-    return Judge.of(validator, float_integers=False)
-
-
 @cache
 def _validators() -> tuple[Judge, Judge]:
     """The inventory without its clusters, and one cluster: clusters are checked apart, on
@@ -140,8 +136,8 @@ def _validators() -> tuple[Judge, Judge]:
     clusters = {k: v for k, v in inventory["properties"]["clusters"].items() if k != "items"}
     top = {**inventory, "properties": {**inventory["properties"], "clusters": clusters}}
     return (
-        _judge(_InventoryValidator({"$schema": inventory["$schema"], **inline_references(top, definitions)})),
-        _judge(
+        Judge.of(_InventoryValidator({"$schema": inventory["$schema"], **inline_references(top, definitions)})),
+        Judge.of(
             _InventoryValidator(
                 {"$schema": inventory["$schema"], **inline_references(definitions["cluster"], definitions)}
             )
