@@ -69,8 +69,8 @@ def latency(runs: int) -> list[Measurement]:
         ):
             runs_of = [measure(command, hosts, step) for _ in range(runs)]
             median = statistics.median(m.seconds for m in runs_of)
-            worst = max(runs_of, key=lambda m: m.exit_code != 0)
-            results.append(Measurement(hosts, step, median, max(m.peak_rss_mb for m in runs_of), worst.exit_code))
+            failure = next((m.exit_code for m in runs_of if m.exit_code != 0), 0)
+            results.append(Measurement(hosts, step, median, max(m.peak_rss_mb for m in runs_of), failure))
     return results
 
 
@@ -137,7 +137,8 @@ def main() -> None:
         sys.stdout.write(latency_table(small, arguments.latency_runs) + "\n")
     results = run(arguments.hosts, arguments.repeat) if arguments.hosts else []
     failed = [m for m in [*small, *results] if m.exit_code not in (0,)]
-    sys.stdout.write(table(results, arguments.hosts))
+    if arguments.hosts:
+        sys.stdout.write(table(results, arguments.hosts))
     arguments.json.write_text(json.dumps([asdict(m) for m in [*small, *results]], indent=2) + "\n")
     if failed:
         sys.exit(f"failed runs: {failed}")
